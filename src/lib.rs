@@ -1,0 +1,3 @@
+//! cisterna: a Piscina-like pool of native threads for Node.js.
+
+pub mod pool;

@@ -1,0 +1,412 @@
+//! The engine: a sized pool of native threads running boxed jobs, with no napi in it.
+//! It knows no task by name; how it queues, wakes, shrinks and stops is in `README.md`.
+
+mod cancel;
+mod queue;
+mod stats;
+
+#[cfg(test)]
+pub(crate) use cancel::testing;
+pub use cancel::{CancelToken, CancelledWhile, Ctx};
+pub use stats::Summary;
+
+use parking_lot::{Condvar, Mutex, MutexGuard};
+use queue::PriorityQueue;
+use stats::Stats;
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// The pool's sizes, already validated by the caller.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Upper bound of threads alive at once (≥ 1).
+    pub max_threads: usize,
+    /// Threads kept alive while idle (≤ max_threads).
+    pub min_threads: usize,
+    /// How long an idle thread above `min_threads` lives.
+    pub idle_timeout: Duration,
+    /// Jobs that may wait beyond those a free thread would start at once.
+    pub max_queue: usize,
+}
+
+/// The work of one job: pure Rust, run once on some thread.
+pub type Work<O> = Box<dyn FnOnce(&Ctx) -> O + Send>;
+
+pub struct Job<O> {
+    pub id: u32,
+    /// Higher runs first; FIFO within one priority.
+    pub priority: f64,
+    /// Present when the job can be cancelled on its own (abort, timeout).
+    pub token: Option<Arc<CancelToken>>,
+    pub work: Work<O>,
+}
+
+/// How a job ended. Every submitted job that was not refused is delivered exactly once.
+#[derive(Debug)]
+pub enum Outcome<O> {
+    Finished(O),
+    Panicked(String),
+    /// Cancelled, or the pool destroyed, before a thread started it.
+    NotRun,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    QueueFull,
+    Closed,
+}
+
+/// Where results go. Called from worker threads, and from the caller's thread for jobs
+/// that never ran; it must not block for long.
+pub trait Sink<O>: Send + Sync + 'static {
+    fn deliver(&self, id: u32, outcome: Outcome<O>);
+    /// After `close` or `destroy`, once: the last thread has left its loop.
+    fn threads_exited(&self);
+    /// A fault outside any one job (a thread could not be started).
+    fn fault(&self, message: String);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shutdown {
+    /// Take no more jobs; finish the queued ones; then exit.
+    Close,
+    /// Take no more jobs; drop the queued ones; cancel the running ones; exit.
+    Destroy,
+}
+
+struct Queued<O> {
+    job: Job<O>,
+    enqueued: Instant,
+}
+
+/// Everything the scheduler decides on, behind one lock.
+struct State<O> {
+    queue: PriorityQueue<Queued<O>>,
+    /// Jobs still in `queue` whose token was cancelled there: already delivered as
+    /// `NotRun`, dropped unseen when popped. Never more than `queue.len()`.
+    cancelled_in_queue: usize,
+    /// Threads spawned (or being spawned) that have not left their loop.
+    live: usize,
+    /// Threads asleep on `work_ready` that no one has notified yet.
+    idle: usize,
+    /// Notifications sent and not yet taken by a waking thread. A thread that wakes
+    /// and finds this at 0 woke spuriously or timed out, and goes back to sleep or leaves.
+    notified: usize,
+    /// Threads running a job right now.
+    running: usize,
+    shutdown: Option<Shutdown>,
+    exit_reported: bool,
+    stats: Stats,
+}
+
+impl<O> State<O> {
+    /// Jobs waiting beyond those a free thread would start at once: what `max_queue` bounds.
+    fn waiting_beyond_free_threads(&self, max_threads: usize) -> usize {
+        let waiting = self.queue.len() - self.cancelled_in_queue;
+        waiting.saturating_sub(max_threads - self.running)
+    }
+
+    /// A thread left (or never started): true if the caller must report the exit.
+    fn thread_gone(&mut self) -> bool {
+        assert!(self.live > 0, "a thread left that was never counted");
+        self.live -= 1;
+        let report = self.live == 0 && self.shutdown.is_some() && !self.exit_reported;
+        self.exit_reported |= report;
+        report
+    }
+}
+
+struct Shared<O, S> {
+    config: Config,
+    state: Mutex<State<O>>,
+    work_ready: Condvar,
+    /// Set by `destroy`: every running job's `Ctx::cancelled()` turns true.
+    destroyed: AtomicBool,
+    sink: S,
+    /// Handles of threads not yet joined; finished ones are pruned as new ones start.
+    handles: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// The pool. Dropping it destroys it and waits for its threads, so it is safe to drop
+/// after `close`, after `destroy`, or instead of either.
+pub struct Engine<O: Send + 'static, S: Sink<O>> {
+    shared: Arc<Shared<O, S>>,
+}
+
+impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
+    /// Starts `min_threads` threads at once; the rest start on demand.
+    pub fn new(config: Config, sink: S) -> Self {
+        assert!(config.max_threads >= 1 && config.min_threads <= config.max_threads);
+        let min_threads = config.min_threads;
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(State {
+                queue: PriorityQueue::default(),
+                cancelled_in_queue: 0,
+                live: min_threads,
+                idle: 0,
+                notified: 0,
+                running: 0,
+                shutdown: None,
+                exit_reported: false,
+                stats: Stats::new(),
+            }),
+            work_ready: Condvar::new(),
+            destroyed: AtomicBool::new(false),
+            sink,
+            handles: Mutex::new(Vec::new()),
+        });
+        spawn_workers(&shared, min_threads);
+        Self { shared }
+    }
+
+    /// Queues the jobs under one lock; returns those refused, for the caller to report.
+    pub fn submit(&self, jobs: Vec<Job<O>>) -> Vec<(Job<O>, Refusal)> {
+        let shared = &self.shared;
+        let enqueued = Instant::now();
+        let mut refused = Vec::new();
+        let (mut to_wake, mut to_spawn) = (0, 0);
+        {
+            let mut state = shared.state.lock();
+            for job in jobs {
+                if state.shutdown.is_some() {
+                    refused.push((job, Refusal::Closed));
+                    continue;
+                }
+                if state.waiting_beyond_free_threads(shared.config.max_threads)
+                    >= shared.config.max_queue
+                {
+                    refused.push((job, Refusal::QueueFull));
+                    continue;
+                }
+                state.queue.push(job.priority, Queued { job, enqueued });
+                if state.idle > 0 {
+                    state.idle -= 1;
+                    state.notified += 1;
+                    to_wake += 1;
+                } else if state.live < shared.config.max_threads {
+                    state.live += 1;
+                    to_spawn += 1;
+                }
+            }
+        }
+        for _ in 0..to_wake {
+            shared.work_ready.notify_one();
+        }
+        spawn_workers(shared, to_spawn);
+        refused
+    }
+
+    /// Cancels one job. A queued one is delivered as `NotRun` now and skipped later;
+    /// a running one sees `Ctx::cancelled()` and is delivered when it returns.
+    pub fn cancel(&self, id: u32, token: &CancelToken) -> CancelledWhile {
+        let mut state = self.shared.state.lock();
+        // Under the lock, so a worker popping this job sees a consistent count.
+        let cancelled_while = token.cancel();
+        if cancelled_while == CancelledWhile::Queued {
+            state.cancelled_in_queue += 1;
+            drop(state);
+            self.shared.sink.deliver(id, Outcome::NotRun);
+        }
+        cancelled_while
+    }
+
+    /// Takes no more jobs, lets the queued and running ones finish, then the threads exit.
+    pub fn close(&self) {
+        self.begin_shutdown(Shutdown::Close);
+    }
+
+    /// Takes no more jobs, delivers the queued ones as `NotRun`, cancels the running ones.
+    pub fn destroy(&self) {
+        self.begin_shutdown(Shutdown::Destroy);
+    }
+
+    fn begin_shutdown(&self, how: Shutdown) {
+        let shared = &self.shared;
+        let mut state = shared.state.lock();
+        if state.shutdown == Some(Shutdown::Destroy) || state.shutdown == Some(how) {
+            return;
+        }
+        state.shutdown = Some(how);
+        let mut dropped = Vec::new();
+        if how == Shutdown::Destroy {
+            shared.destroyed.store(true, Ordering::Relaxed);
+            for queued in state.queue.drain() {
+                let already_delivered = queued.job.token.as_ref().is_some_and(|t| !t.start());
+                if !already_delivered {
+                    dropped.push(queued.job.id);
+                }
+            }
+            state.cancelled_in_queue = 0;
+        }
+        let report_exit = state.live == 0 && !state.exit_reported;
+        state.exit_reported |= report_exit;
+        drop(state);
+        shared.work_ready.notify_all();
+        for id in dropped {
+            shared.sink.deliver(id, Outcome::NotRun);
+        }
+        if report_exit {
+            shared.sink.threads_exited();
+        }
+    }
+
+    /// Waits for every thread to end. Call after `close`/`destroy` (or it waits forever).
+    pub fn join(&self) {
+        let handles = std::mem::take(&mut *self.shared.handles.lock());
+        for handle in handles {
+            // A worker catches every task panic, so a join error is impossible in practice,
+            // and there is nothing left to clean up if it happens.
+            let _ = handle.join();
+        }
+    }
+
+    pub fn threads(&self) -> usize {
+        self.shared.state.lock().live
+    }
+
+    /// Jobs accepted that no thread has started yet.
+    pub fn queue_size(&self) -> usize {
+        let state = self.shared.state.lock();
+        state.queue.len() - state.cancelled_in_queue
+    }
+
+    pub fn completed(&self) -> u64 {
+        self.shared.state.lock().stats.completed()
+    }
+
+    pub fn utilization(&self) -> f64 {
+        let max_threads = self.shared.config.max_threads;
+        self.shared.state.lock().stats.utilization(max_threads)
+    }
+
+    pub fn run_time(&self) -> Summary {
+        self.shared.state.lock().stats.run_time()
+    }
+
+    pub fn wait_time(&self) -> Summary {
+        self.shared.state.lock().stats.wait_time()
+    }
+}
+
+impl<O: Send + 'static, S: Sink<O>> Drop for Engine<O, S> {
+    fn drop(&mut self) {
+        self.destroy();
+        self.join();
+    }
+}
+
+/// Starts `count` threads already counted in `State::live`.
+fn spawn_workers<O: Send + 'static, S: Sink<O>>(shared: &Arc<Shared<O, S>>, count: usize) {
+    for _ in 0..count {
+        let worker = Arc::clone(shared);
+        match thread::Builder::new()
+            .name("cisterna-worker".into())
+            .spawn(move || serve(worker))
+        {
+            Ok(handle) => {
+                let mut handles = shared.handles.lock();
+                handles.retain(|h| !h.is_finished());
+                handles.push(handle);
+            }
+            Err(error) => {
+                let report_exit = shared.state.lock().thread_gone();
+                shared
+                    .sink
+                    .fault(format!("could not start a native thread: {error}"));
+                if report_exit {
+                    shared.sink.threads_exited();
+                }
+            }
+        }
+    }
+}
+
+/// A worker's life: take the best job, run it, deliver it; sleep when there is none;
+/// leave when idle too long above `min_threads`, or when the pool shuts down.
+fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>) {
+    let config = &shared.config;
+    let mut state = shared.state.lock();
+    'serve: loop {
+        if let Some(Queued { job, enqueued }) = state.queue.pop() {
+            if job.token.as_ref().is_some_and(|token| !token.start()) {
+                // Cancelled while queued: `cancel` delivered it already.
+                state.cancelled_in_queue -= 1;
+                continue;
+            }
+            state.running += 1;
+            let started = Instant::now();
+            state
+                .stats
+                .record_wait(started.saturating_duration_since(enqueued));
+            let (id, outcome) = MutexGuard::unlocked(&mut state, || run(&shared, job));
+            state.running -= 1;
+            state.stats.record_run(started.elapsed());
+            // Recorded first, so a caller that sees the result also sees it counted.
+            MutexGuard::unlocked(&mut state, || shared.sink.deliver(id, outcome));
+            continue;
+        }
+        if state.shutdown.is_some() {
+            break;
+        }
+        state.idle += 1;
+        let deadline = Instant::now() + config.idle_timeout;
+        loop {
+            let may_leave = state.live > config.min_threads;
+            let timed_out = if may_leave {
+                shared
+                    .work_ready
+                    .wait_until(&mut state, deadline)
+                    .timed_out()
+            } else {
+                shared.work_ready.wait(&mut state);
+                false
+            };
+            if state.notified > 0 {
+                // Whoever notified took us off `idle` already.
+                state.notified -= 1;
+                continue 'serve;
+            }
+            if state.shutdown.is_some() {
+                state.idle -= 1;
+                continue 'serve;
+            }
+            if timed_out && state.live > config.min_threads {
+                state.idle -= 1;
+                break 'serve;
+            }
+        }
+    }
+    let report_exit = state.thread_gone();
+    drop(state);
+    if report_exit {
+        shared.sink.threads_exited();
+    }
+}
+
+fn run<O, S>(shared: &Shared<O, S>, job: Job<O>) -> (u32, Outcome<O>) {
+    let Job {
+        id, token, work, ..
+    } = job;
+    let ctx = Ctx::new(token.as_deref(), &shared.destroyed);
+    let outcome = match catch_unwind(AssertUnwindSafe(|| work(&ctx))) {
+        Ok(output) => Outcome::Finished(output),
+        Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),
+    };
+    (id, outcome)
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a task panicked".to_string())
+}
+
+#[cfg(test)]
+mod tests;

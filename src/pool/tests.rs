@@ -1,0 +1,321 @@
+use super::*;
+use std::sync::mpsc::{channel, Receiver, Sender};
+
+/// Records what the engine delivers, in order, for the test to wait on.
+#[derive(Clone)]
+struct Recorder(Arc<Mutex<Sender<Event>>>);
+
+#[derive(Debug, PartialEq)]
+enum Event {
+    Done(u32, Result<u64, String>),
+    NotRun(u32),
+    Exited,
+}
+
+impl Sink<u64> for Recorder {
+    fn deliver(&self, id: u32, outcome: Outcome<u64>) {
+        let event = match outcome {
+            Outcome::Finished(value) => Event::Done(id, Ok(value)),
+            Outcome::Panicked(message) => Event::Done(id, Err(message)),
+            Outcome::NotRun => Event::NotRun(id),
+        };
+        let _ = self.0.lock().send(event);
+    }
+    fn threads_exited(&self) {
+        let _ = self.0.lock().send(Event::Exited);
+    }
+    fn fault(&self, message: String) {
+        panic!("unexpected fault: {message}");
+    }
+}
+
+fn engine(max_threads: usize, min_threads: usize) -> (Engine<u64, Recorder>, Receiver<Event>) {
+    engine_with(Config {
+        max_threads,
+        min_threads,
+        idle_timeout: Duration::from_secs(60),
+        max_queue: usize::MAX,
+    })
+}
+
+fn engine_with(config: Config) -> (Engine<u64, Recorder>, Receiver<Event>) {
+    let (sender, receiver) = channel();
+    (
+        Engine::new(config, Recorder(Arc::new(Mutex::new(sender)))),
+        receiver,
+    )
+}
+
+fn job(id: u32, work: impl FnOnce(&Ctx) -> u64 + Send + 'static) -> Job<u64> {
+    Job {
+        id,
+        priority: 0.0,
+        token: None,
+        work: Box::new(work),
+    }
+}
+
+fn next(events: &Receiver<Event>) -> Event {
+    events
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the engine delivered nothing within 10 s")
+}
+
+/// A job that holds its thread until the returned sender is used (or dropped).
+fn gate(id: u32) -> (Job<u64>, Sender<()>, Receiver<()>) {
+    let (open, opened) = channel::<()>();
+    let (started_tx, started) = channel::<()>();
+    let job = job(id, move |_| {
+        started_tx.send(()).unwrap();
+        let _ = opened.recv();
+        id as u64
+    });
+    (job, open, started)
+}
+
+fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn every_job_is_delivered_exactly_once() {
+    let (engine, events) = engine(4, 1);
+    let jobs = (0..10_000).map(|i| job(i, move |_| i as u64 * 2)).collect();
+    assert!(engine.submit(jobs).is_empty());
+    let mut seen = vec![false; 10_000];
+    for _ in 0..10_000 {
+        match next(&events) {
+            Event::Done(id, Ok(value)) => {
+                assert_eq!(value, id as u64 * 2);
+                assert!(
+                    !std::mem::replace(&mut seen[id as usize], true),
+                    "{id} twice"
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    wait_until("all counted", || engine.completed() == 10_000);
+    assert_eq!(engine.run_time().count, 10_000);
+    assert_eq!(engine.wait_time().count, 10_000);
+    assert_eq!(engine.queue_size(), 0);
+}
+
+#[test]
+fn higher_priority_runs_first_and_fifo_within_a_priority() {
+    let (engine, events) = engine(1, 1);
+    let (blocker, open, started) = gate(0);
+    engine.submit(vec![blocker]);
+    started.recv().unwrap();
+    let order = [(1, 0.0), (2, 1.0), (3, 0.0), (4, 10.0), (5, 1.0), (6, -1.0)];
+    let jobs = order
+        .iter()
+        .map(|&(id, priority)| Job {
+            priority,
+            ..job(id, move |_| id as u64)
+        })
+        .collect();
+    engine.submit(jobs);
+    assert_eq!(engine.queue_size(), 6);
+    open.send(()).unwrap();
+    let ran: Vec<u32> = (0..7)
+        .map(|_| match next(&events) {
+            Event::Done(id, _) => id,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(ran, vec![0, 4, 2, 5, 1, 3, 6]);
+}
+
+#[test]
+fn a_job_cancelled_while_queued_never_runs_and_is_delivered_at_once() {
+    let (engine, events) = engine(1, 1);
+    let (blocker, open, started) = gate(0);
+    engine.submit(vec![blocker]);
+    started.recv().unwrap();
+    let token = Arc::new(CancelToken::new());
+    let ran = Arc::new(AtomicBool::new(false));
+    let ran_in_job = Arc::clone(&ran);
+    engine.submit(vec![Job {
+        token: Some(Arc::clone(&token)),
+        ..job(1, move |_| {
+            ran_in_job.store(true, Ordering::SeqCst);
+            1
+        })
+    }]);
+    assert_eq!(engine.queue_size(), 1);
+    assert_eq!(engine.cancel(1, &token), CancelledWhile::Queued);
+    assert_eq!(next(&events), Event::NotRun(1));
+    assert_eq!(engine.queue_size(), 0);
+    assert_eq!(engine.cancel(1, &token), CancelledWhile::Settled);
+    open.send(()).unwrap();
+    assert_eq!(next(&events), Event::Done(0, Ok(0)));
+    engine.submit(vec![job(2, |_| 2)]);
+    assert_eq!(next(&events), Event::Done(2, Ok(2)));
+    assert!(!ran.load(Ordering::SeqCst));
+    assert_eq!(engine.completed(), 2);
+}
+
+#[test]
+fn a_running_job_sees_its_cancellation_and_frees_the_thread() {
+    let (engine, events) = engine(1, 1);
+    let token = Arc::new(CancelToken::new());
+    let (started_tx, started) = channel();
+    engine.submit(vec![Job {
+        token: Some(Arc::clone(&token)),
+        ..job(1, move |ctx| {
+            started_tx.send(()).unwrap();
+            let mut spins = 0;
+            while !ctx.cancelled() {
+                spins += 1;
+                thread::yield_now();
+            }
+            spins
+        })
+    }]);
+    started.recv().unwrap();
+    assert_eq!(engine.cancel(1, &token), CancelledWhile::Running);
+    assert!(matches!(next(&events), Event::Done(1, Ok(_))));
+    engine.submit(vec![job(2, |_| 2)]);
+    assert_eq!(next(&events), Event::Done(2, Ok(2)));
+}
+
+#[test]
+fn a_panic_is_delivered_and_the_pool_goes_on() {
+    let (engine, events) = engine(1, 1);
+    engine.submit(vec![job(1, |_| panic!("boom {}", 42))]);
+    assert_eq!(next(&events), Event::Done(1, Err("boom 42".into())));
+    engine.submit(vec![job(2, |_| 2)]);
+    assert_eq!(next(&events), Event::Done(2, Ok(2)));
+    assert_eq!(engine.threads(), 1);
+}
+
+#[test]
+fn threads_grow_on_demand_to_the_maximum_and_shrink_to_the_minimum() {
+    let (engine, events) = engine_with(Config {
+        max_threads: 3,
+        min_threads: 1,
+        idle_timeout: Duration::from_millis(50),
+        max_queue: usize::MAX,
+    });
+    wait_until("the minimum has started", || engine.threads() == 1);
+    let gates: Vec<_> = (0..5).map(gate).collect();
+    let mut opens = Vec::new();
+    let mut starts = Vec::new();
+    let jobs = gates
+        .into_iter()
+        .map(|(job, open, started)| {
+            opens.push(open);
+            starts.push(started);
+            job
+        })
+        .collect();
+    engine.submit(jobs);
+    assert_eq!(engine.threads(), 3, "never more than max_threads");
+    for started in &starts[..3] {
+        started.recv().unwrap();
+    }
+    assert_eq!(engine.queue_size(), 2);
+    drop(opens);
+    for _ in 0..5 {
+        assert!(matches!(next(&events), Event::Done(..)));
+    }
+    wait_until("idle threads above the minimum left", || {
+        engine.threads() == 1
+    });
+    thread::sleep(Duration::from_millis(150));
+    assert_eq!(engine.threads(), 1, "the minimum stays");
+}
+
+#[test]
+fn max_queue_bounds_the_jobs_waiting_beyond_free_threads() {
+    let (engine, events) = engine_with(Config {
+        max_threads: 1,
+        min_threads: 1,
+        idle_timeout: Duration::from_secs(60),
+        max_queue: 2,
+    });
+    let (blocker, open, started) = gate(0);
+    let refused = engine.submit(vec![blocker]);
+    assert!(refused.is_empty());
+    started.recv().unwrap();
+    let refused = engine.submit((1..5).map(|id| job(id, move |_| id as u64)).collect());
+    let refused_ids: Vec<_> = refused.iter().map(|(job, why)| (job.id, *why)).collect();
+    assert_eq!(
+        refused_ids,
+        vec![(3, Refusal::QueueFull), (4, Refusal::QueueFull)]
+    );
+    open.send(()).unwrap();
+    for id in 0..3 {
+        assert_eq!(next(&events), Event::Done(id, Ok(id as u64)));
+    }
+}
+
+#[test]
+fn close_finishes_queued_jobs_then_refuses_and_reports_the_exit() {
+    let (engine, events) = engine(2, 0);
+    engine.submit((0..100).map(|id| job(id, move |_| id as u64)).collect());
+    engine.close();
+    let refused = engine.submit(vec![job(100, |_| 0)]);
+    assert_eq!(refused[0].1, Refusal::Closed);
+    let mut done = 0;
+    loop {
+        match next(&events) {
+            Event::Done(_, Ok(_)) => done += 1,
+            Event::Exited => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(done, 100);
+    engine.join();
+    assert_eq!(engine.threads(), 0);
+}
+
+#[test]
+fn closing_a_pool_without_threads_reports_the_exit_at_once() {
+    let (engine, events) = engine(2, 0);
+    engine.close();
+    assert_eq!(next(&events), Event::Exited);
+    engine.destroy();
+    assert!(events.recv_timeout(Duration::from_millis(50)).is_err());
+}
+
+#[test]
+fn destroy_drops_queued_jobs_and_cancels_running_ones() {
+    let (engine, events) = engine(1, 1);
+    let (started_tx, started) = channel();
+    engine.submit(vec![job(0, move |ctx| {
+        started_tx.send(()).unwrap();
+        while !ctx.cancelled() {
+            thread::yield_now();
+        }
+        7
+    })]);
+    started.recv().unwrap();
+    engine.submit((1..4).map(|id| job(id, move |_| id as u64)).collect());
+    engine.destroy();
+    let mut events: Vec<Event> = (0..5).map(|_| next(&events)).collect();
+    events.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(
+        events,
+        vec![
+            Event::Done(0, Ok(7)),
+            Event::Exited,
+            Event::NotRun(1),
+            Event::NotRun(2),
+            Event::NotRun(3)
+        ]
+    );
+}
+
+#[test]
+fn dropping_the_engine_stops_and_joins_its_threads() {
+    let (engine, events) = engine(2, 2);
+    wait_until("threads started", || engine.threads() == 2);
+    drop(engine);
+    assert_eq!(next(&events), Event::Exited);
+}
