@@ -1,0 +1,351 @@
+'use strict'
+// The public face of cisterna: a Piscina-like Pool whose workers are native threads.
+// The Promises are made here; `run` calls are batched per microtask into one native
+// `submit`, and results come back many per wake-up through `drain()`.
+
+const { EventEmitter } = require('node:events')
+const os = require('node:os')
+const { NativePool, taskNames } = require('./binding.js')
+const errors = require('./lib/errors.js')
+
+const TASKS = Object.freeze(taskNames())
+const TASK_NUMBER = new Map(TASKS.map((name, number) => [name, number]))
+
+/** Ids wrap below 2³⁰ so they stay small integers in V8. */
+const MAX_ID = 0x3fffffff
+/** A batch this large is submitted at once, so threads start before the loop that fills it ends. */
+const BATCH_CAPACITY = 4096
+/** setTimeout's limit; a longer timeout is as good as none. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
+
+/** The defaults, as Piscina has them where it has them. */
+function defaultOptions() {
+  const parallelism = os.availableParallelism()
+  return {
+    maxThreads: parallelism,
+    minThreads: Math.max(Math.floor(parallelism / 2), 1),
+    idleTimeout: 30_000,
+    maxQueue: Infinity,
+  }
+}
+
+function isCount(value, min) {
+  return Number.isInteger(value) && value >= min
+}
+
+/** One merge of the user's options over the defaults, validated; throws ERR_INVALID_ARG. */
+function normalizeOptions(options) {
+  if (options === undefined) options = {}
+  else if (typeof options === 'number') options = { maxThreads: options }
+  else if (typeof options !== 'object' || options === null) {
+    throw errors.invalidType('new Pool(options): options must be a thread count or an object')
+  }
+  const defaults = defaultOptions()
+  const { maxThreads, minThreads, idleTimeout, maxQueue } = options
+  if (maxThreads !== undefined && !isCount(maxThreads, 1)) {
+    throw errors.outOfRange(`maxThreads must be an integer ≥ 1, got ${String(maxThreads)}`)
+  }
+  if (minThreads !== undefined && !isCount(minThreads, 0)) {
+    throw errors.outOfRange(`minThreads must be an integer ≥ 0, got ${String(minThreads)}`)
+  }
+  if (maxThreads !== undefined && minThreads !== undefined && minThreads > maxThreads) {
+    throw errors.outOfRange(`minThreads (${minThreads}) must not exceed maxThreads (${maxThreads})`)
+  }
+  if (idleTimeout !== undefined && !(typeof idleTimeout === 'number' && idleTimeout >= 0)) {
+    throw errors.outOfRange(`idleTimeout must be a number of ms ≥ 0, got ${String(idleTimeout)}`)
+  }
+  if (maxQueue !== undefined && maxQueue !== 'auto' && maxQueue !== Infinity && !isCount(maxQueue, 0)) {
+    throw errors.outOfRange(`maxQueue must be an integer ≥ 0, 'auto' or Infinity, got ${String(maxQueue)}`)
+  }
+  const max = maxThreads ?? Math.max(defaults.maxThreads, minThreads ?? 0)
+  const min = minThreads ?? Math.min(defaults.minThreads, max)
+  return Object.freeze({
+    maxThreads: max,
+    minThreads: min,
+    idleTimeout: idleTimeout ?? defaults.idleTimeout,
+    maxQueue: maxQueue === 'auto' ? max * max : (maxQueue ?? defaults.maxQueue),
+  })
+}
+
+function isAbortSignal(value) {
+  return typeof value === 'object' && value !== null && typeof value.aborted === 'boolean' &&
+    typeof value.addEventListener === 'function'
+}
+
+/** A task from `run` until its result is handed back; `data` stays referenced meanwhile. */
+class PendingTask {
+  constructor(data) {
+    this.data = data
+    this.resolve = undefined
+    this.reject = undefined
+    /** Rejected early (abort, timeout, destroy); the native result is then dropped. */
+    this.settled = false
+    this.timer = undefined
+    this.signal = undefined
+    this.onAbort = undefined
+  }
+}
+
+/** The `run` calls of one tick, in the typed arrays `NativePool.submit` reads in place. */
+class Batch {
+  constructor() {
+    this.ids = new Uint32Array(BATCH_CAPACITY)
+    this.numbers = new Uint8Array(BATCH_CAPACITY)
+    this.priorities = new Float64Array(BATCH_CAPACITY)
+    this.cancellable = new Uint8Array(BATCH_CAPACITY)
+    this.reset()
+  }
+
+  reset() {
+    this.data = []
+    this.hasPriority = false
+    this.hasCancellable = false
+  }
+
+  get count() {
+    return this.data.length
+  }
+
+  add(id, number, priority, cancellable, data) {
+    const index = this.data.length
+    this.ids[index] = id
+    this.numbers[index] = number
+    this.priorities[index] = priority
+    this.cancellable[index] = cancellable ? 1 : 0
+    this.hasPriority ||= priority !== 0
+    this.hasCancellable ||= cancellable
+    this.data.push(data)
+    return this.data.length === BATCH_CAPACITY
+  }
+}
+
+class Pool extends EventEmitter {
+  #native
+  #options
+  /** id → PendingTask, from `run` until the native result (or refusal) arrives. */
+  #pending = new Map()
+  #nextId = 1
+  #batch = new Batch()
+  #flushQueued = false
+  /** `close()` or `destroy()` was called: `run` refuses. */
+  #closing = false
+  #destroyed = false
+  /** Settles once the threads have exited after close/destroy. */
+  #exited = undefined
+  #resolveExited = undefined
+
+  constructor(options) {
+    super()
+    this.#options = normalizeOptions(options)
+    this.#native = new NativePool(this.#options, () => this.#onWake())
+  }
+
+  /**
+   * Queues one task; a Promise of its result. Never throws: every failure is a rejection
+   * with a `code` (see lib/errors.js).
+   */
+  run(data, options) {
+    let name
+    let signal
+    let priority = 0
+    let timeout
+    if (typeof options === 'string') {
+      name = options
+    } else if (typeof options === 'object' && options !== null) {
+      ;({ name, signal, timeout } = options)
+      if (options.priority !== undefined) priority = options.priority
+    } else {
+      return Promise.reject(
+        errors.invalidType('run(data, name) needs a task name, or { name, signal, priority, timeout }'),
+      )
+    }
+    const number = TASK_NUMBER.get(name)
+    if (number === undefined) return Promise.reject(errors.unknownTask(name, TASKS))
+    if (typeof priority !== 'number' || Number.isNaN(priority)) {
+      return Promise.reject(errors.invalidType(`priority must be a number, got ${String(priority)}`))
+    }
+    if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
+      return Promise.reject(errors.outOfRange(`timeout must be a number of ms ≥ 0, got ${String(timeout)}`))
+    }
+    if (signal != null && !isAbortSignal(signal)) {
+      return Promise.reject(errors.invalidType('signal must be an AbortSignal'))
+    }
+    if (this.#closing) return Promise.reject(errors.poolClosed())
+    if (signal?.aborted) return Promise.reject(errors.aborted(signal.reason))
+
+    const id = this.#nextId
+    this.#nextId = id === MAX_ID ? 1 : id + 1
+    const task = new PendingTask(data)
+    const promise = new Promise((resolve, reject) => {
+      task.resolve = resolve
+      task.reject = reject
+    })
+    this.#pending.set(id, task)
+    const timed = timeout !== undefined && timeout <= MAX_TIMER_MS
+    const cancellable = signal != null || timed
+    if (signal != null) {
+      task.signal = signal
+      task.onAbort = () => this.#cancel(id, task, errors.aborted(signal.reason))
+      signal.addEventListener('abort', task.onAbort, { once: true })
+    }
+    if (timed) task.timer = setTimeout(() => this.#cancel(id, task, errors.timedOut(timeout)), timeout)
+
+    if (this.#batch.add(id, number, priority, cancellable, data)) {
+      this.#flush()
+    } else if (!this.#flushQueued) {
+      this.#flushQueued = true
+      queueMicrotask(this.#flush)
+    }
+    return promise
+  }
+
+  /** Takes no more tasks, lets queued and running ones finish; resolves once the threads have exited. */
+  close() {
+    if (this.#exited === undefined) {
+      this.#closing = true
+      this.#flush()
+      this.#exited = new Promise((resolve) => (this.#resolveExited = resolve))
+      this.#native.close()
+    }
+    return this.#exited
+  }
+
+  /** Rejects every queued and running task with ERR_POOL_CLOSED, cancels the running work; resolves once the threads have exited. */
+  destroy() {
+    if (this.#destroyed) return this.#exited
+    this.#destroyed = true
+    this.#closing = true
+    // Tasks still in this tick's batch never reach the native side.
+    const { ids, count } = this.#batch
+    for (let index = 0; index < count; index++) {
+      const id = ids[index]
+      this.#rejectEarly(this.#pending.get(id), errors.poolClosed('the pool was destroyed'))
+      this.#pending.delete(id)
+    }
+    this.#batch.reset()
+    for (const task of this.#pending.values()) {
+      this.#rejectEarly(task, errors.poolClosed('the pool was destroyed'))
+    }
+    this.#exited ??= new Promise((resolve) => (this.#resolveExited = resolve))
+    this.#native.destroy()
+    return this.#exited
+  }
+
+  [asyncDispose]() {
+    return this.close()
+  }
+
+  /** Native threads alive now. */
+  get threads() {
+    return this.#native.threads
+  }
+
+  /** Tasks accepted that no thread has started yet. */
+  get queueSize() {
+    return this.#native.queueSize + this.#batch.count
+  }
+
+  /** Tasks that ran on a thread and finished, resolved or rejected. */
+  get completed() {
+    return this.#native.completed
+  }
+
+  /** Share of thread capacity spent running tasks since the pool started, 0..1. */
+  get utilization() {
+    return this.#native.utilization
+  }
+
+  get runTime() {
+    return this.#native.runTime
+  }
+
+  get waitTime() {
+    return this.#native.waitTime
+  }
+
+  get tasks() {
+    return TASKS
+  }
+
+  get options() {
+    return this.#options
+  }
+
+  #flush = () => {
+    this.#flushQueued = false
+    const batch = this.#batch
+    if (batch.count === 0) return
+    const { ids, data } = batch
+    const rejected = this.#native.submit(
+      ids,
+      batch.numbers,
+      batch.hasPriority ? batch.priorities : null,
+      batch.hasCancellable ? batch.cancellable : null,
+      data,
+    )
+    if (rejected != null) {
+      for (const { index, kind, message } of rejected) {
+        const id = ids[index]
+        this.#rejectEarly(this.#pending.get(id), errors.fromNative(kind, message))
+        this.#pending.delete(id)
+      }
+    }
+    batch.reset()
+  }
+
+  /** Abort or timeout: reject at once, and stop the native work. */
+  #cancel(id, task, error) {
+    if (task.settled) return
+    this.#rejectEarly(task, error)
+    // The native side must know the task before it can cancel it.
+    if (this.#batch.count > 0) this.#flush()
+    this.#native.cancel(id)
+  }
+
+  #rejectEarly(task, error) {
+    if (task === undefined || task.settled) return
+    this.#release(task)
+    task.settled = true
+    task.reject(error)
+  }
+
+  /** Drops the task's timer and abort listener. */
+  #release(task) {
+    if (task.timer !== undefined) clearTimeout(task.timer)
+    if (task.signal !== undefined) task.signal.removeEventListener('abort', task.onAbort)
+  }
+
+  /** Called by the native side whenever finished tasks are waiting: hand them all back. */
+  #onWake() {
+    const [ids, values, kinds, exited, faults] = this.#native.drain()
+    const pending = this.#pending
+    for (let index = 0; index < ids.length; index++) {
+      const id = ids[index]
+      const task = pending.get(id)
+      if (task === undefined) continue
+      pending.delete(id)
+      if (task.settled) continue
+      this.#release(task)
+      const kind = kinds === null ? 0 : kinds[index]
+      if (kind === 0) task.resolve(values[index])
+      else task.reject(errors.fromNative(kind, values[index]))
+    }
+    if (faults != null) {
+      for (const message of faults) this.#fault(message)
+    }
+    if (ids.length > 0 && this.listenerCount('drain') > 0 && this.queueSize === 0) this.emit('drain')
+    if (exited) this.#resolveExited()
+  }
+
+  /** A fault outside any one task: the `error` event, or a warning if no one listens. */
+  #fault(message) {
+    const error = new Error(message)
+    error.code = 'ERR_POOL_FAULT'
+    if (this.listenerCount('error') > 0) this.emit('error', error)
+    else process.emitWarning(error)
+  }
+}
+
+module.exports = { Pool }

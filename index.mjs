@@ -1,0 +1,4 @@
+import cisterna from './index.js'
+
+export const { Pool } = cisterna
+export default cisterna

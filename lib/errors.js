@@ -1,0 +1,66 @@
+'use strict'
+// Every error cisterna rejects with: an Error with a stable `code` (API.md's table).
+// Failures from Rust arrive as a kind number and a message; `fromNative` makes them here.
+
+const { failureKinds } = require('../binding.js')
+
+function withCode(ErrorClass, code, message, name) {
+  const error = new ErrorClass(message)
+  error.code = code
+  if (name !== undefined) error.name = name
+  return error
+}
+
+const unknownTask = (name, known) =>
+  withCode(
+    TypeError,
+    'ERR_UNKNOWN_TASK',
+    `no task named ${JSON.stringify(name)}; the known tasks are ${known.join(', ')}`,
+  )
+const invalidType = (message) => withCode(TypeError, 'ERR_INVALID_ARG', message)
+const outOfRange = (message) => withCode(RangeError, 'ERR_INVALID_ARG', message)
+const queueFull = (message = 'the pool queue is full') => withCode(Error, 'ERR_QUEUE_FULL', message)
+const poolClosed = (message = 'the pool is closed') => withCode(Error, 'ERR_POOL_CLOSED', message)
+const timedOut = (ms) => withCode(Error, 'ERR_TIMEOUT', `the task timed out after ${ms} ms`)
+const inputTooLarge = (message) => withCode(RangeError, 'ERR_INPUT_TOO_LARGE', message)
+const taskFailed = (message) => withCode(Error, 'ERR_TASK_FAILED', message)
+const taskPanicked = (message) => withCode(Error, 'ERR_TASK_PANICKED', message)
+
+/** An AbortError as Node makes them, carrying the signal's reason as its `cause`. */
+function aborted(reason) {
+  const error = withCode(Error, 'ERR_ABORTED', 'the task was aborted', 'AbortError')
+  if (reason !== undefined) error.cause = reason
+  return error
+}
+
+const byKindName = {
+  InvalidType: invalidType,
+  OutOfRange: outOfRange,
+  QueueFull: queueFull,
+  PoolClosed: poolClosed,
+  Aborted: () => aborted(),
+  InputTooLarge: inputTooLarge,
+  TaskFailed: taskFailed,
+  TaskPanicked: taskPanicked,
+}
+
+// Index = the kind's number in Rust (`error::Kind`), from 1.
+const byKindNumber = [undefined, ...failureKinds().map((name) => byKindName[name])]
+
+/** The Error for a failure reported by Rust. */
+function fromNative(kind, message) {
+  const make = byKindNumber[kind]
+  return make === undefined ? taskFailed(message) : make(message)
+}
+
+module.exports = {
+  unknownTask,
+  invalidType,
+  outOfRange,
+  queueFull,
+  poolClosed,
+  timedOut,
+  aborted,
+  fromNative,
+  byKindName,
+}

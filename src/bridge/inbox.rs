@@ -1,0 +1,191 @@
+//! The completion path: worker threads drop finished jobs into the inbox; the main
+//! thread takes them in batches. The ThreadsafeFunction is only a wake-up, called when
+//! the inbox goes from empty to non-empty, so a million tiny jobs are a few thousand
+//! wake-ups rather than a million.
+//!
+//! We use the raw Node-API here because napi-rs's ThreadsafeFunction boxes a payload
+//! on every call and has no supported way to ref/unref it as work comes and goes.
+
+use crate::pool::{Outcome, Sink};
+use crate::tasks::TaskResult;
+use napi::{check_status, sys, Env};
+use parking_lot::Mutex;
+use std::ptr;
+
+/// Most finished jobs turned into JS values in one callback, so a flood of results
+/// still lets timers and I/O run between batches.
+pub const MAX_BATCH: usize = 8192;
+
+pub type Finished = (u32, Outcome<TaskResult>);
+
+#[derive(Default)]
+struct Waiting {
+    finished: Vec<Finished>,
+    /// The engine's threads have all exited after close/destroy.
+    exited: bool,
+    /// Faults outside any one job, for the pool's `error` event.
+    faults: Vec<String>,
+    /// The ThreadsafeFunction was released (after exit) or closed by Node (teardown):
+    /// it must not be called again.
+    wakeup_gone: bool,
+}
+
+impl Waiting {
+    fn is_empty(&self) -> bool {
+        self.finished.is_empty() && !self.exited && self.faults.is_empty()
+    }
+}
+
+/// What one wake-up hands to the main thread.
+pub struct Batch {
+    pub finished: Vec<Finished>,
+    pub exited: bool,
+    pub faults: Vec<String>,
+}
+
+pub struct Inbox {
+    waiting: Mutex<Waiting>,
+    wakeup: sys::napi_threadsafe_function,
+}
+
+// SAFETY: `wakeup` is only passed to napi_call_threadsafe_function, which Node-API
+// documents as callable from any thread, and only while `wakeup_gone` is false, checked
+// under the lock that `mark_wakeup_gone` takes.
+unsafe impl Send for Inbox {}
+unsafe impl Sync for Inbox {}
+
+impl Inbox {
+    /// Makes the pool's ThreadsafeFunction around `wake`, unreferenced: an idle pool
+    /// must not keep the process alive.
+    pub fn new(env: &Env, wake: sys::napi_value) -> napi::Result<Self> {
+        let mut name = ptr::null_mut();
+        let mut wakeup = ptr::null_mut();
+        // SAFETY: called on the main thread with its live env; `wake` is a function
+        // (checked by the caller); with no call_js_cb, Node calls `wake()` with no
+        // arguments, and we pass no data, context or finalizer that could dangle.
+        unsafe {
+            check_status!(sys::napi_create_string_utf8(
+                env.raw(),
+                c"cisterna".as_ptr(),
+                8,
+                &mut name
+            ))?;
+            check_status!(sys::napi_create_threadsafe_function(
+                env.raw(),
+                wake,
+                ptr::null_mut(),
+                name,
+                0,
+                1,
+                ptr::null_mut(),
+                None,
+                ptr::null_mut(),
+                None,
+                &mut wakeup,
+            ))?;
+            check_status!(sys::napi_unref_threadsafe_function(env.raw(), wakeup))?;
+        }
+        Ok(Self {
+            waiting: Mutex::new(Waiting::default()),
+            wakeup,
+        })
+    }
+
+    fn post(&self, add: impl FnOnce(&mut Waiting)) {
+        let mut waiting = self.waiting.lock();
+        let was_empty = waiting.is_empty();
+        add(&mut waiting);
+        if was_empty {
+            self.wake(&waiting);
+        }
+    }
+
+    /// Called with the lock held, so `wakeup_gone` cannot change underneath.
+    fn wake(&self, waiting: &Waiting) {
+        if !waiting.wakeup_gone {
+            // SAFETY: the function is alive while `wakeup_gone` is false (see above).
+            // Non-blocking on an unbounded queue never blocks; napi_closing during
+            // teardown is expected and harmless.
+            unsafe {
+                sys::napi_call_threadsafe_function(
+                    self.wakeup,
+                    ptr::null_mut(),
+                    sys::ThreadsafeFunctionCallMode::nonblocking,
+                );
+            }
+        }
+    }
+
+    /// Main thread: take up to MAX_BATCH finished jobs, and any exit or faults. If more
+    /// are left, wake again, since no worker will (the inbox is not empty).
+    pub fn take(&self) -> Batch {
+        let mut waiting = self.waiting.lock();
+        let finished = if waiting.finished.len() > MAX_BATCH {
+            let rest = waiting.finished.split_off(MAX_BATCH);
+            std::mem::replace(&mut waiting.finished, rest)
+        } else {
+            std::mem::take(&mut waiting.finished)
+        };
+        // The exit follows every result, so it is handed over only with the last of them.
+        let exited = waiting.finished.is_empty() && std::mem::take(&mut waiting.exited);
+        let faults = std::mem::take(&mut waiting.faults);
+        if !waiting.is_empty() {
+            self.wake(&waiting);
+        }
+        Batch {
+            finished,
+            exited,
+            faults,
+        }
+    }
+
+    /// Main thread: keep the process alive while work is in flight, or not.
+    pub fn set_referenced(&self, env: &Env, referenced: bool) {
+        let waiting = self.waiting.lock();
+        if waiting.wakeup_gone {
+            return;
+        }
+        // SAFETY: main thread, live env, function not released (checked under the lock).
+        unsafe {
+            if referenced {
+                sys::napi_ref_threadsafe_function(env.raw(), self.wakeup);
+            } else {
+                sys::napi_unref_threadsafe_function(env.raw(), self.wakeup);
+            }
+        }
+    }
+
+    /// Main thread, once the threads have exited and been joined: nothing can post any
+    /// more, so the function is released and the JS callback it holds can be collected.
+    pub fn release(&self) {
+        let mut waiting = self.waiting.lock();
+        if !std::mem::replace(&mut waiting.wakeup_gone, true) {
+            // SAFETY: the function is alive (flag was false) and released exactly once.
+            unsafe {
+                sys::napi_release_threadsafe_function(
+                    self.wakeup,
+                    sys::ThreadsafeFunctionReleaseMode::release,
+                );
+            }
+        }
+    }
+
+    /// Environment teardown: Node closes the function itself; we only stop calling it.
+    pub fn forget_wakeup(&self) {
+        self.waiting.lock().wakeup_gone = true;
+    }
+}
+
+impl Sink<TaskResult> for std::sync::Arc<Inbox> {
+    fn deliver(&self, id: u32, outcome: Outcome<TaskResult>) {
+        self.post(|waiting| waiting.finished.push((id, outcome)));
+    }
+
+    fn threads_exited(&self) {
+        self.post(|waiting| waiting.exited = true);
+    }
+
+    fn fault(&self, message: String) {
+        self.post(|waiting| waiting.faults.push(message));
+    }
+}

@@ -1,0 +1,409 @@
+//! The napi glue: the `NativePool` class behind `index.js`'s `Pool`.
+//!
+//! JS makes the Promises and batches `run` calls per microtask into one `submit`; results
+//! come back through the inbox, many per wake-up, as `drain()`'s typed arrays.
+
+mod inbox;
+
+use crate::error::{Failure, Kind};
+use crate::pool::{CancelToken, CancelledWhile, Config, Engine, Job, Outcome, Refusal, Summary};
+use crate::tasks::{TaskResult, REGISTRY};
+use inbox::{Batch, Inbox};
+use napi::bindgen_prelude::{Array, JsValue, Uint32Array, Uint8Array, Unknown};
+use napi::{sys, Env, ValueType};
+use napi_derive::napi;
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+type PoolEngine = Engine<TaskResult, Arc<Inbox>>;
+
+/// The options of `new Pool()`, validated and defaulted by `index.js`.
+#[napi(object)]
+pub struct PoolConfig {
+    pub max_threads: u32,
+    pub min_threads: u32,
+    /// Milliseconds an idle thread above minThreads lives.
+    pub idle_timeout: f64,
+    /// Tasks that may wait beyond the running ones; Infinity for no bound.
+    pub max_queue: f64,
+}
+
+/// A latency histogram in milliseconds.
+#[napi(object)]
+pub struct Histogram {
+    pub count: f64,
+    pub mean: f64,
+    pub stddev: f64,
+    pub min: f64,
+    pub max: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+}
+
+impl From<Summary> for Histogram {
+    fn from(s: Summary) -> Self {
+        Histogram {
+            count: s.count as f64,
+            mean: s.mean,
+            stddev: s.stddev,
+            min: s.min,
+            max: s.max,
+            p50: s.p50,
+            p90: s.p90,
+            p99: s.p99,
+        }
+    }
+}
+
+/// A task `submit` refused: its place in the batch, and why.
+#[napi(object)]
+pub struct Rejected {
+    pub index: u32,
+    pub kind: u8,
+    pub message: String,
+}
+
+/// What the environment's cleanup hook needs: a worker_thread's teardown must stop our
+/// threads before the memory they might read goes away.
+struct Teardown {
+    engine: Arc<PoolEngine>,
+    inbox: Arc<Inbox>,
+    done: AtomicBool,
+}
+
+unsafe extern "C" fn on_env_teardown(data: *mut c_void) {
+    // SAFETY: `data` came from Arc::into_raw in `NativePool::new`; Node calls a hook at
+    // most once, and `Drop` removes it (and takes the Arc back) only if it has not run.
+    let teardown = unsafe { Arc::from_raw(data as *const Teardown) };
+    teardown.done.store(true, Ordering::Relaxed);
+    teardown.inbox.forget_wakeup();
+    teardown.engine.destroy();
+    teardown.engine.join();
+}
+
+#[napi]
+pub struct NativePool {
+    engine: Arc<PoolEngine>,
+    inbox: Arc<Inbox>,
+    teardown: Arc<Teardown>,
+    env: sys::napi_env,
+    /// Tokens of the jobs that can be aborted or time out, by id, until delivered.
+    tokens: HashMap<u32, Arc<CancelToken>>,
+    /// Jobs accepted and not yet handed to JS, plus one while a shutdown awaits the
+    /// threads' exit. The process is kept alive exactly while this is above zero.
+    in_flight: usize,
+    shutting_down: bool,
+    referenced: bool,
+}
+
+#[napi]
+impl NativePool {
+    #[napi(constructor)]
+    pub fn new(env: Env, config: PoolConfig, wake: Unknown) -> napi::Result<Self> {
+        if wake.get_type()? != ValueType::Function {
+            return Err(napi::Error::from_reason("wake must be a function"));
+        }
+        let inbox = Arc::new(Inbox::new(&env, wake.raw())?);
+        let max_threads = config.max_threads.max(1) as usize;
+        let engine = Arc::new(Engine::new(
+            Config {
+                max_threads,
+                min_threads: (config.min_threads as usize).min(max_threads),
+                idle_timeout: Duration::from_secs_f64(config.idle_timeout.max(0.0) / 1000.0),
+                max_queue: if config.max_queue.is_finite() {
+                    config.max_queue.max(0.0) as usize
+                } else {
+                    usize::MAX
+                },
+            },
+            Arc::clone(&inbox),
+        ));
+        let teardown = Arc::new(Teardown {
+            engine: Arc::clone(&engine),
+            inbox: Arc::clone(&inbox),
+            done: AtomicBool::new(false),
+        });
+        let hook_data = Arc::into_raw(Arc::clone(&teardown)) as *mut c_void;
+        // SAFETY: main thread, live env; the hook owns one Arc until it runs or `Drop`
+        // removes it.
+        let status =
+            unsafe { sys::napi_add_env_cleanup_hook(env.raw(), Some(on_env_teardown), hook_data) };
+        if status != sys::Status::napi_ok {
+            // SAFETY: the hook was not added, so the Arc is still ours to take back.
+            drop(unsafe { Arc::from_raw(hook_data as *const Teardown) });
+            return Err(napi::Error::from_reason(
+                "could not register the pool's teardown",
+            ));
+        }
+        Ok(Self {
+            engine,
+            inbox,
+            teardown,
+            env: env.raw(),
+            tokens: HashMap::new(),
+            in_flight: 0,
+            shutting_down: false,
+            referenced: false,
+        })
+    }
+
+    /// Queues the first `data.length` tasks of a batch. `tasks` holds each task's number
+    /// in `taskNames()`; `priorities` and `cancellable` are null when all are 0.
+    #[napi]
+    pub fn submit(
+        &mut self,
+        env: Env,
+        ids: &[u32],
+        tasks: &[u8],
+        priorities: Option<&[f64]>,
+        cancellable: Option<&[u8]>,
+        data: Array,
+    ) -> napi::Result<Option<Vec<Rejected>>> {
+        let count = data.len() as usize;
+        if ids.len() < count || tasks.len() < count {
+            return Err(napi::Error::from_reason(
+                "submit: batch arrays are too short",
+            ));
+        }
+        let mut rejected = Vec::new();
+        let mut jobs = Vec::with_capacity(count);
+        for index in 0..count {
+            let id = ids[index];
+            let prepared = match (
+                REGISTRY.get(tasks[index] as usize),
+                data.get::<Unknown>(index as u32)?,
+            ) {
+                (Some(task), Some(value)) => (task.prepare)(&env, value),
+                _ => Err(Failure::invalid_type("no task has that number")),
+            };
+            let work = match prepared {
+                Ok(work) => work,
+                Err(failure) => {
+                    rejected.push(reject(index, failure));
+                    continue;
+                }
+            };
+            let token = match cancellable {
+                Some(flags) if flags.get(index).is_some_and(|&flag| flag != 0) => {
+                    let token = Arc::new(CancelToken::new());
+                    self.tokens.insert(id, Arc::clone(&token));
+                    Some(token)
+                }
+                _ => None,
+            };
+            let priority = priorities
+                .and_then(|p| p.get(index).copied())
+                .unwrap_or(0.0);
+            jobs.push(Job {
+                id,
+                priority,
+                token,
+                work,
+            });
+        }
+        let accepted = jobs.len();
+        let refused = self.engine.submit(jobs);
+        // Refusals are rare: only then map ids back to their places in the batch.
+        let index_of: HashMap<u32, usize> = if refused.is_empty() {
+            HashMap::new()
+        } else {
+            ids[..count]
+                .iter()
+                .enumerate()
+                .map(|(i, &id)| (id, i))
+                .collect()
+        };
+        for (job, refusal) in &refused {
+            self.tokens.remove(&job.id);
+            let failure = match refusal {
+                Refusal::QueueFull => Failure::new(
+                    Kind::QueueFull,
+                    "the pool's queue is full (maxQueue tasks are waiting)",
+                ),
+                Refusal::Closed => Failure::new(Kind::PoolClosed, "the pool is closed"),
+            };
+            rejected.push(reject(index_of[&job.id], failure));
+        }
+        self.in_flight += accepted - refused.len();
+        self.update_reference(&env);
+        Ok((!rejected.is_empty()).then_some(rejected))
+    }
+
+    /// Cancels a task by id (abort or timeout). True if it had not started: it will
+    /// never run, and its result arrives as "not run" at the next drain.
+    #[napi]
+    pub fn cancel(&mut self, id: u32) -> bool {
+        match self.tokens.remove(&id) {
+            Some(token) => self.engine.cancel(id, &token) == CancelledWhile::Queued,
+            None => false,
+        }
+    }
+
+    /// Main thread, on each wake-up: the finished tasks as
+    /// `[ids, values, kinds, exited, faults]`, where `kinds[i]` is 0 for a result and a
+    /// failure kind (with the message as `values[i]`) otherwise; `kinds` is null when
+    /// all succeeded.
+    #[napi]
+    pub fn drain<'env>(&mut self, env: &'env Env) -> napi::Result<Array<'env>> {
+        let Batch {
+            finished,
+            exited,
+            faults,
+        } = self.inbox.take();
+        let count = finished.len();
+        let mut ids = Vec::with_capacity(count);
+        let mut kinds: Option<Vec<u8>> = None;
+        let mut values = env.create_array(count as u32)?;
+        for (index, (id, outcome)) in finished.into_iter().enumerate() {
+            ids.push(id);
+            if !self.tokens.is_empty() {
+                self.tokens.remove(&id);
+            }
+            let value = match outcome {
+                Outcome::Finished(Ok(output)) => output
+                    .encode(env)
+                    .map_err(|e| Failure::new(Kind::TaskFailed, e.reason)),
+                Outcome::Finished(Err(failure)) => Err(failure),
+                Outcome::Panicked(message) => Err(Failure::new(
+                    Kind::TaskPanicked,
+                    format!("the task panicked: {message}"),
+                )),
+                Outcome::NotRun => Err(Failure::cancelled()),
+            };
+            match value {
+                // SAFETY: `raw` was just made in this env, on this thread, in this scope.
+                Ok(raw) => values.set(index as u32, unsafe {
+                    Unknown::from_raw_unchecked(env.raw(), raw)
+                })?,
+                Err(failure) => {
+                    kinds.get_or_insert_with(|| vec![0; count])[index] = failure.kind as u8;
+                    values.set(index as u32, failure.message)?;
+                }
+            }
+        }
+        self.in_flight -= count;
+        if exited {
+            // The threads left their loops; joining only waits for their last instructions.
+            self.engine.join();
+            self.in_flight -= 1;
+            self.inbox.release();
+        } else {
+            self.update_reference(env);
+        }
+        let mut batch = env.create_array(5)?;
+        batch.set(0, Uint32Array::new(ids))?;
+        batch.set(1, values)?;
+        batch.set(2, kinds.map(Uint8Array::new))?;
+        batch.set(3, exited)?;
+        batch.set(4, (!faults.is_empty()).then_some(faults))?;
+        Ok(batch)
+    }
+
+    /// Takes no more tasks; queued and running ones finish; then the threads exit and
+    /// `drain` reports `exited`.
+    #[napi]
+    pub fn close(&mut self, env: Env) {
+        self.begin_shutdown(&env);
+        self.engine.close();
+    }
+
+    /// Takes no more tasks; queued ones are delivered as not run, running ones cancelled.
+    #[napi]
+    pub fn destroy(&mut self, env: Env) {
+        self.begin_shutdown(&env);
+        self.engine.destroy();
+    }
+
+    #[napi(getter)]
+    pub fn threads(&self) -> u32 {
+        self.engine.threads() as u32
+    }
+
+    #[napi(getter)]
+    pub fn queue_size(&self) -> u32 {
+        self.engine.queue_size() as u32
+    }
+
+    #[napi(getter)]
+    pub fn completed(&self) -> f64 {
+        self.engine.completed() as f64
+    }
+
+    #[napi(getter)]
+    pub fn utilization(&self) -> f64 {
+        self.engine.utilization()
+    }
+
+    #[napi(getter)]
+    pub fn run_time(&self) -> Histogram {
+        self.engine.run_time().into()
+    }
+
+    #[napi(getter)]
+    pub fn wait_time(&self) -> Histogram {
+        self.engine.wait_time().into()
+    }
+
+    fn begin_shutdown(&mut self, env: &Env) {
+        if !std::mem::replace(&mut self.shutting_down, true) {
+            self.in_flight += 1;
+            self.update_reference(env);
+        }
+    }
+
+    fn update_reference(&mut self, env: &Env) {
+        let wanted = self.in_flight > 0;
+        if wanted != self.referenced {
+            self.referenced = wanted;
+            self.inbox.set_referenced(env, wanted);
+        }
+    }
+}
+
+fn reject(index: usize, failure: Failure) -> Rejected {
+    Rejected {
+        index: index as u32,
+        kind: failure.kind as u8,
+        message: failure.message,
+    }
+}
+
+impl Drop for NativePool {
+    /// The JS object was collected (possible only once the ThreadsafeFunction, which holds
+    /// the JS callback, was released after exit) or the environment is being torn down.
+    fn drop(&mut self) {
+        if self.teardown.done.load(Ordering::Relaxed) {
+            return;
+        }
+        self.engine.destroy();
+        self.engine.join();
+        self.inbox.release();
+        let hook_data = Arc::as_ptr(&self.teardown) as *mut c_void;
+        // SAFETY: the hook has not run (flag above), so it is registered with this
+        // data; removing it gives us back the Arc it owned. Finalizers run on the main
+        // thread with the env alive.
+        unsafe {
+            if sys::napi_remove_env_cleanup_hook(self.env, Some(on_env_teardown), hook_data)
+                == sys::Status::napi_ok
+            {
+                drop(Arc::from_raw(hook_data as *const Teardown));
+            }
+        }
+    }
+}
+
+/// The names of the tasks this build knows, in the order `submit` numbers them.
+#[napi]
+pub fn task_names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|task| task.name).collect()
+}
+
+/// The failure kinds by number, from 1: `lib/errors.js` maps each to a code and class.
+#[napi]
+pub fn failure_kinds() -> Vec<&'static str> {
+    Kind::ALL.iter().map(|kind| kind.name()).collect()
+}
