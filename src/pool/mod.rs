@@ -15,7 +15,7 @@ use queue::PriorityQueue;
 use stats::Stats;
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -91,10 +91,14 @@ struct State<O> {
     cancelled_in_queue: usize,
     /// Threads spawned (or being spawned) that have not left their loop.
     live: usize,
-    /// Threads asleep on `work_ready` that no one has notified yet.
+    /// Threads out of work (spinning or asleep on `work_ready`) that no one has
+    /// notified yet.
     idle: usize,
-    /// Notifications sent and not yet taken by a waking thread. A thread that wakes
-    /// and finds this at 0 woke spuriously or timed out, and goes back to sleep or leaves.
+    /// Of the idle threads, those still spinning: they take a notification without
+    /// being woken, so `submit` signals the condvar only beyond them.
+    spinning: usize,
+    /// Notifications given and not yet taken. A thread that wakes and finds this at 0
+    /// woke spuriously or timed out, and goes back to sleep or leaves.
     notified: usize,
     /// Threads running a job right now.
     running: usize,
@@ -126,6 +130,8 @@ struct Shared<O, S> {
     work_ready: Condvar,
     /// Set by `destroy`: every running job's `Ctx::cancelled()` turns true.
     destroyed: AtomicBool,
+    /// A lock-free copy of `State::notified` for spinning threads to poll.
+    notified_hint: AtomicUsize,
     sink: S,
     /// Handles of threads not yet joined; finished ones are pruned as new ones start.
     handles: Mutex<Vec<JoinHandle<()>>>,
@@ -149,6 +155,7 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
                 cancelled_in_queue: 0,
                 live: min_threads,
                 idle: 0,
+                spinning: 0,
                 notified: 0,
                 running: 0,
                 shutdown: None,
@@ -157,6 +164,7 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
             }),
             work_ready: Condvar::new(),
             destroyed: AtomicBool::new(false),
+            notified_hint: AtomicUsize::new(0),
             sink,
             handles: Mutex::new(Vec::new()),
         });
@@ -187,12 +195,17 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
                 if state.idle > 0 {
                     state.idle -= 1;
                     state.notified += 1;
-                    to_wake += 1;
+                    if state.notified > state.spinning {
+                        to_wake += 1;
+                    }
                 } else if state.live < shared.config.max_threads {
                     state.live += 1;
                     to_spawn += 1;
                 }
             }
+            shared
+                .notified_hint
+                .store(state.notified, Ordering::Release);
         }
         for _ in 0..to_wake {
             shared.work_ready.notify_one();
@@ -354,10 +367,27 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>) {
             break;
         }
         state.idle += 1;
+        if spin_for_notification(&shared, &mut state) {
+            continue 'serve;
+        }
         let deadline = Instant::now() + config.idle_timeout;
+        let mut timed_out = false;
+        // Every condition is checked under the lock before each wait, so a notification
+        // or shutdown that came while we spun (or slept) is never slept through.
         loop {
+            if take_notification(&shared, &mut state) {
+                continue 'serve;
+            }
+            if state.shutdown.is_some() {
+                state.idle -= 1;
+                continue 'serve;
+            }
             let may_leave = state.live > config.min_threads;
-            let timed_out = if may_leave {
+            if timed_out && may_leave {
+                state.idle -= 1;
+                break 'serve;
+            }
+            timed_out = if may_leave {
                 shared
                     .work_ready
                     .wait_until(&mut state, deadline)
@@ -366,19 +396,6 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>) {
                 shared.work_ready.wait(&mut state);
                 false
             };
-            if state.notified > 0 {
-                // Whoever notified took us off `idle` already.
-                state.notified -= 1;
-                continue 'serve;
-            }
-            if state.shutdown.is_some() {
-                state.idle -= 1;
-                continue 'serve;
-            }
-            if timed_out && state.live > config.min_threads {
-                state.idle -= 1;
-                break 'serve;
-            }
         }
     }
     let report_exit = state.thread_gone();
@@ -386,6 +403,53 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>) {
     if report_exit {
         shared.sink.threads_exited();
     }
+}
+
+/// How long the first thread to run out of work keeps polling for more before it sleeps
+/// (OpenMP calls this the blocktime). A task that comes within it starts without a futex
+/// wake, which on a virtual machine costs tens of microseconds because the sleeping vCPU
+/// halts. Only one thread polls at a time, yielding its CPU to anything else runnable,
+/// so an idle pool costs at most this much CPU time after each burst.
+const SPIN_BEFORE_SLEEP: Duration = Duration::from_millis(10);
+/// The other threads poll only briefly: one poller is enough to catch the next task.
+const SPIN_BEFORE_SLEEP_OTHERS: Duration = Duration::from_micros(50);
+
+/// Called idle (counted in `idle`) with the lock held; polls the lock-free hint with the
+/// lock released. True if it took a notification; false if it must sleep, in which case
+/// it has checked once more under the lock, so no notification is missed.
+fn spin_for_notification<O, S>(shared: &Shared<O, S>, state: &mut MutexGuard<State<O>>) -> bool {
+    let spin = if state.spinning == 0 {
+        SPIN_BEFORE_SLEEP
+    } else {
+        SPIN_BEFORE_SLEEP_OTHERS
+    };
+    state.spinning += 1;
+    MutexGuard::unlocked(state, || {
+        let until = Instant::now() + spin;
+        while shared.notified_hint.load(Ordering::Acquire) == 0
+            && !shared.destroyed.load(Ordering::Relaxed)
+            && Instant::now() < until
+        {
+            // Yield rather than spin hard: the thread we just woke (Node's main thread,
+            // woken by our result) is often put on this very CPU, and must not wait
+            // behind us.
+            thread::yield_now();
+        }
+    });
+    state.spinning -= 1;
+    take_notification(shared, state)
+}
+
+/// Takes a notification if one is waiting; the notifier took us off `idle` already.
+fn take_notification<O, S>(shared: &Shared<O, S>, state: &mut MutexGuard<State<O>>) -> bool {
+    if state.notified == 0 {
+        return false;
+    }
+    state.notified -= 1;
+    shared
+        .notified_hint
+        .store(state.notified, Ordering::Release);
+    true
 }
 
 fn run<O, S>(shared: &Shared<O, S>, job: Job<O>) -> (u32, Outcome<O>) {
