@@ -1,0 +1,100 @@
+'use strict'
+// How a pool lives with its process: exit when idle, stay while busy, survive a worker's end.
+const test = require('ava')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
+
+const root = path.join(__dirname, '..')
+
+function node(args, script) {
+  const result = spawnSync(process.execPath, [...args, '-e', script], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+  return { ...result, timedOut: result.error?.code === 'ETIMEDOUT' }
+}
+
+test('an idle pool does not keep the process alive', (t) => {
+  const result = node([], `
+    const { Pool } = require('.')
+    const pool = new Pool({ maxThreads: 2, minThreads: 2 })
+    pool.run(20, 'fib').then((value) => console.log('value', value))
+  `)
+  t.false(result.timedOut, 'the process exited by itself')
+  t.is(result.status, 0, result.stderr)
+  t.is(result.stdout.trim(), 'value 6765')
+})
+
+test('a pool with tasks in flight keeps the process alive until they finish', (t) => {
+  const result = node([], `
+    const { Pool } = require('.')
+    const pool = new Pool(1)
+    pool.run({ n: 36, algorithm: 'recursive' }, 'fib').then((value) => console.log('value', value))
+  `)
+  t.is(result.status, 0, result.stderr)
+  t.is(result.stdout.trim(), 'value 14930352')
+})
+
+test('a closing pool keeps the process alive until close resolves', (t) => {
+  const result = node([], `
+    const { Pool } = require('.')
+    const pool = new Pool(2)
+    for (let i = 0; i < 1000; i++) pool.run(i % 60, 'fib')
+    pool.close().then(() => console.log('closed', pool.completed, pool.threads))
+  `)
+  t.is(result.status, 0, result.stderr)
+  t.is(result.stdout.trim(), 'closed 1000 0')
+})
+
+test('ESM import works', (t) => {
+  const result = node(['--input-type=module'], `
+    import { Pool } from 'cisterna'
+    import cisterna from 'cisterna'
+    const pool = new Pool(1)
+    console.log(await pool.run(12, 'fib'), cisterna.Pool === Pool)
+    await pool.close()
+  `)
+  t.is(result.status, 0, result.stderr)
+  t.is(result.stdout.trim(), '144 true')
+})
+
+test('terminating a worker_thread with thousands of tasks in flight does not crash or hang', (t) => {
+  const result = node([], `
+    const { Worker } = require('node:worker_threads')
+    const inWorker = \`
+      const { parentPort } = require('node:worker_threads')
+      const { Pool } = require(${JSON.stringify(root)})
+      const pool = new Pool(2)
+      for (let i = 0; i < 20000; i++) pool.run(i % 90, 'fib').catch(() => {})
+      for (let i = 0; i < 4; i++) pool.run({ n: 90, algorithm: 'recursive' }, 'fib').catch(() => {})
+      pool.run(10, { name: 'fib', priority: 1 }).then(() => parentPort.postMessage('busy'))
+    \`
+    let rounds = 0
+    const round = () => {
+      const worker = new Worker(inWorker, { eval: true })
+      worker.once('message', async () => {
+        await worker.terminate()
+        if (++rounds < 5) round()
+        else console.log('survived', rounds)
+      })
+      worker.once('error', (error) => { console.error(error); process.exit(1) })
+    }
+    round()
+  `)
+  t.false(result.timedOut, 'the process did not hang')
+  t.is(result.status, 0, result.stderr)
+  t.is(result.stdout.trim(), 'survived 5')
+})
+
+test('a pool inside a worker_thread works and lets the worker exit', (t) => {
+  const result = node([], `
+    const { Worker } = require('node:worker_threads')
+    const worker = new Worker(\`
+      const { parentPort } = require('node:worker_threads')
+      const { Pool } = require(${JSON.stringify(root)})
+      const pool = new Pool(2)
+      Promise.all([pool.run(30, 'fib'), pool.run(31, 'fib')]).then((values) => parentPort.postMessage(values))
+    \`, { eval: true })
+    worker.on('message', (values) => console.log(values.join(',')))
+    worker.on('exit', (code) => console.log('exit', code))
+  `)
+  t.is(result.status, 0, result.stderr)
+  t.is(result.stdout.trim(), '832040,1346269\nexit 0')
+})
