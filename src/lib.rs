@@ -1,7 +1,7 @@
 //! cisterna: a Piscina-like pool of native threads for Node.js.
 //! `pool` is the engine, `tasks` the work, `bridge` the napi glue between them and JS.
 
-mod bridge;
+pub mod bridge;
 mod error;
 pub mod pool;
 mod tasks;

@@ -1,0 +1,37 @@
+// Compiled by `npm run test:types`: the public types accept what API.md allows and
+// refuse what it does not (each @ts-expect-error fails the build if it stops erroring).
+import { Pool, type PoolError, type Histogram } from 'cisterna'
+
+async function usage(): Promise<void> {
+  const pool = new Pool({ maxThreads: 2, maxQueue: 'auto' })
+  new Pool()
+  new Pool(4)
+
+  const small: number | bigint = await pool.run(10, 'fib')
+  const big: bigint = await pool.run(10n, 'fib')
+  const recursive: number | bigint = await pool.run({ n: 30, algorithm: 'recursive' }, { name: 'fib', priority: 1, timeout: 100, signal: AbortSignal.timeout(50) })
+  const histogram: Histogram = pool.runTime
+  const count: number = pool.threads + pool.queueSize + pool.completed + pool.utilization
+  pool.on('drain', () => {})
+  pool.on('error', (error) => error.code satisfies 'ERR_POOL_FAULT')
+  await pool.run(1, 'fib').catch((error: PoolError) => error.code satisfies string)
+  void [small, big, recursive, histogram, count]
+
+  // @ts-expect-error unknown task name
+  await pool.run(1, 'fibonacci')
+  // @ts-expect-error fib takes no string
+  await pool.run('10', 'fib')
+  // @ts-expect-error no such algorithm
+  await pool.run({ n: 1, algorithm: 'magic' }, 'fib')
+  // @ts-expect-error a name is required
+  await pool.run(1, { priority: 1 })
+  // @ts-expect-error maxQueue is a number or 'auto'
+  new Pool({ maxQueue: 'many' })
+  // @ts-expect-error options are read-only
+  pool.options.maxThreads = 3
+
+  await pool[Symbol.asyncDispose]()
+  await pool.close()
+  await pool.destroy()
+}
+void usage

@@ -1,0 +1,126 @@
+/// <reference types="node" />
+import { EventEmitter } from 'node:events'
+
+/** The input and output of every task this build knows. */
+export interface Tasks {
+  fib: {
+    input: FibInput
+    /** F(n), exact: a number while it is a safe integer (n ≤ 78), else a bigint. */
+    output: number | bigint
+  }
+}
+
+export type TaskName = keyof Tasks
+export type TaskInput<Name extends TaskName> = Tasks[Name]['input']
+export type TaskOutput<Name extends TaskName> = Tasks[Name]['output']
+
+/**
+ * `n`: an integer ≥ 0, at most 10 000 000 (93 for the recursive algorithm).
+ * A bigint n gives a bigint result.
+ */
+export type FibInput = number | bigint | FibOptions
+
+export interface FibOptions {
+  n: number | bigint
+  /**
+   * `'fast-doubling'` (default): F(10⁶) in milliseconds.
+   * `'recursive'`: the textbook exponential recursion (n ≤ 93), a CPU load that stops when cancelled.
+   */
+  algorithm?: 'fast-doubling' | 'recursive'
+}
+
+export interface PoolOptions {
+  /** Upper bound of native threads. Default: `os.availableParallelism()`. */
+  maxThreads?: number
+  /** Threads started at once and kept alive while idle. Default: half of availableParallelism, at least 1. */
+  minThreads?: number
+  /** Milliseconds an idle thread above `minThreads` lives. Default: 30 000. */
+  idleTimeout?: number
+  /** Tasks that may wait beyond the running ones; `'auto'` = maxThreads²; default `Infinity`. */
+  maxQueue?: number | 'auto'
+}
+
+/** The options in force, defaults filled in. */
+export interface ResolvedPoolOptions {
+  readonly maxThreads: number
+  readonly minThreads: number
+  readonly idleTimeout: number
+  readonly maxQueue: number
+}
+
+export interface RunOptions<Name extends TaskName = TaskName> {
+  name: Name
+  /** Aborting rejects the task with ERR_ABORTED (an AbortError), queued or running, and stops its work. */
+  signal?: AbortSignal | null
+  /** Higher runs first; FIFO within one priority. Default 0. */
+  priority?: number
+  /** Milliseconds; then the task is rejected with ERR_TIMEOUT and its work stopped. */
+  timeout?: number
+}
+
+/** Latency in milliseconds. */
+export interface Histogram {
+  count: number
+  mean: number
+  stddev: number
+  min: number
+  max: number
+  p50: number
+  p90: number
+  p99: number
+}
+
+export type ErrorCode =
+  | 'ERR_UNKNOWN_TASK'
+  | 'ERR_INVALID_ARG'
+  | 'ERR_QUEUE_FULL'
+  | 'ERR_ABORTED'
+  | 'ERR_TIMEOUT'
+  | 'ERR_POOL_CLOSED'
+  | 'ERR_INPUT_TOO_LARGE'
+  | 'ERR_TASK_FAILED'
+  | 'ERR_TASK_PANICKED'
+
+/** What every rejection of `run` is. */
+export interface PoolError extends Error {
+  code: ErrorCode
+}
+
+export interface PoolEvents {
+  /** The queue became empty. */
+  drain: []
+  /** A fault outside any one task (a thread could not start); its `code` is `ERR_POOL_FAULT`. */
+  error: [Error & { code: 'ERR_POOL_FAULT' }]
+}
+
+export declare class Pool extends EventEmitter {
+  constructor(options?: number | PoolOptions)
+
+  /** Queues one task; fib of a bigint is a bigint. */
+  run(data: bigint | { n: bigint; algorithm?: FibOptions['algorithm'] }, name: 'fib' | RunOptions<'fib'>): Promise<bigint>
+  /** Queues one task. Never throws: every failure is a rejection with a `code` (PoolError). */
+  run<Name extends TaskName>(data: TaskInput<Name>, name: Name | RunOptions<Name>): Promise<TaskOutput<Name>>
+
+  /** Takes no more tasks, lets queued and running ones finish; resolves once the threads have exited. */
+  close(): Promise<void>
+  /** Rejects queued and running tasks with ERR_POOL_CLOSED, stops their work; resolves once the threads have exited. */
+  destroy(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+
+  /** Native threads alive now. */
+  readonly threads: number
+  /** Tasks accepted that no thread has started yet. */
+  readonly queueSize: number
+  /** Tasks that ran on a thread and finished, resolved or rejected. */
+  readonly completed: number
+  /** Share of thread capacity spent running tasks since the pool started, 0..1. */
+  readonly utilization: number
+  readonly runTime: Histogram
+  readonly waitTime: Histogram
+  readonly tasks: readonly TaskName[]
+  readonly options: ResolvedPoolOptions
+
+  on<Event extends keyof PoolEvents>(event: Event, listener: (...args: PoolEvents[Event]) => void): this
+  once<Event extends keyof PoolEvents>(event: Event, listener: (...args: PoolEvents[Event]) => void): this
+  off<Event extends keyof PoolEvents>(event: Event, listener: (...args: PoolEvents[Event]) => void): this
+}
