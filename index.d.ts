@@ -58,17 +58,9 @@ export interface RunOptions<Name extends TaskName = TaskName> {
   timeout?: number
 }
 
-/** Latency in milliseconds. */
-export interface Histogram {
-  count: number
-  mean: number
-  stddev: number
-  min: number
-  max: number
-  p50: number
-  p90: number
-  p99: number
-}
+/** Latency in milliseconds: `{ count, mean, stddev, min, max, p50, p90, p99 }`. */
+export type { Histogram } from './binding'
+import type { Histogram } from './binding'
 
 export type ErrorCode =
   | 'ERR_UNKNOWN_TASK'
