@@ -192,7 +192,9 @@ class Pool extends EventEmitter {
     }
     if (timed) task.timer = setTimeout(() => this.#cancel(id, task, errors.timedOut(timeout)), timeout)
 
-    if (this.#batch.add(id, number, priority, cancellable, data)) {
+    // Primitives cannot change, so they wait for the tick's batch; an object is read now,
+    // so that reusing or changing it after `run` returns cannot change this task.
+    if (this.#batch.add(id, number, priority, cancellable, data) || (typeof data === 'object' && data !== null)) {
       this.#flush()
     } else if (!this.#flushQueued) {
       this.#flushQueued = true

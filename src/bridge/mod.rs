@@ -7,7 +7,7 @@ mod inbox;
 
 use crate::error::{Failure, Kind};
 use crate::pool::{CancelToken, CancelledWhile, Config, Engine, Job, Outcome, Refusal, Summary};
-use crate::tasks::{TaskResult, REGISTRY};
+use crate::tasks::{release_kept, Decoder, TaskResult, REGISTRY};
 use inbox::{Batch, Inbox};
 use napi::bindgen_prelude::{Array, JsValue, Uint32Array, Uint8Array, Unknown};
 use napi::{sys, Env, ValueType};
@@ -93,6 +93,9 @@ pub struct NativePool {
     env: sys::napi_env,
     /// Tokens of the jobs that can be aborted or time out, by id, until delivered.
     tokens: HashMap<u32, Arc<CancelToken>>,
+    /// References keeping the Buffers a job reads in place alive, by id, until its
+    /// result is drained: whatever the user does with them meanwhile.
+    kept: HashMap<u32, Vec<sys::napi_ref>>,
     /// Jobs accepted and not yet handed to JS, plus one while a shutdown awaits the
     /// threads' exit. The process is kept alive exactly while this is above zero.
     in_flight: usize,
@@ -145,6 +148,7 @@ impl NativePool {
             teardown,
             env: env.raw(),
             tokens: HashMap::new(),
+            kept: HashMap::new(),
             in_flight: 0,
             shutting_down: false,
             referenced: false,
@@ -173,11 +177,12 @@ impl NativePool {
         let mut jobs = Vec::with_capacity(count);
         for index in 0..count {
             let id = ids[index];
+            let mut decoder = Decoder::new(&env);
             let prepared = match (
                 REGISTRY.get(tasks[index] as usize),
                 data.get::<Unknown>(index as u32)?,
             ) {
-                (Some(task), Some(value)) => (task.prepare)(&env, value),
+                (Some(task), Some(value)) => (task.prepare)(&mut decoder, value),
                 _ => Err(Failure::invalid_type("no task has that number")),
             };
             let work = match prepared {
@@ -187,6 +192,10 @@ impl NativePool {
                     continue;
                 }
             };
+            let kept = decoder.take_kept();
+            if !kept.is_empty() {
+                self.kept.insert(id, kept);
+            }
             let token = match cancellable {
                 Some(flags) if flags.get(index).is_some_and(|&flag| flag != 0) => {
                     let token = Arc::new(CancelToken::new());
@@ -219,6 +228,9 @@ impl NativePool {
         };
         for (job, refusal) in &refused {
             self.tokens.remove(&job.id);
+            if let Some(kept) = self.kept.remove(&job.id) {
+                release_kept(&env, kept);
+            }
             let failure = match refusal {
                 Refusal::QueueFull => Failure::new(
                     Kind::QueueFull,
@@ -262,6 +274,11 @@ impl NativePool {
             ids.push(id);
             if !self.tokens.is_empty() {
                 self.tokens.remove(&id);
+            }
+            if !self.kept.is_empty() {
+                if let Some(kept) = self.kept.remove(&id) {
+                    release_kept(env, kept);
+                }
             }
             let value = match outcome {
                 Outcome::Finished(Ok(output)) => output

@@ -1,7 +1,7 @@
 //! `fib`: F(n), exact. Fast doubling on big integers by default; the textbook exponential
 //! recursion on request, as the CPU load that worker-pool articles demonstrate with.
 
-use super::{args, describe, to_js, Task};
+use super::{args, describe, to_js, Decoder, Task};
 use crate::error::Failure;
 use crate::pool::Ctx;
 use napi::bindgen_prelude::{BigInt, Unknown};
@@ -45,7 +45,7 @@ impl Task for Fib {
     type Input = FibInput;
     type Output = FibOutput;
 
-    fn decode(_env: &Env, data: Unknown<'_>) -> Result<FibInput, Failure> {
+    fn decode(_decoder: &mut Decoder, data: Unknown<'_>) -> Result<FibInput, Failure> {
         if let Some(options) = args::object(&data) {
             let n = args::field(&options, "n")?
                 .ok_or_else(|| Failure::invalid_type("fib options need n"))?;

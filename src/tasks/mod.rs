@@ -3,7 +3,12 @@
 //! thread, Rust → JS). A task knows nothing of threads; the pool knows no task by name.
 
 mod args;
+mod bytes;
 mod fib;
+mod hash;
+
+pub(crate) use bytes::release as release_kept;
+pub use bytes::{Bytes, Decoder};
 
 use crate::error::Failure;
 use crate::pool::{Ctx, Work};
@@ -15,8 +20,9 @@ pub trait Task {
     type Input: Send + 'static;
     type Output: Send + 'static;
 
-    /// Main thread: validate `data` and turn it into plain Rust values.
-    fn decode(env: &Env, data: Unknown<'_>) -> Result<Self::Input, Failure>;
+    /// Main thread: validate `data` and turn it into plain Rust values (Buffers are
+    /// borrowed in place through the decoder, which keeps them alive).
+    fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<Self::Input, Failure>;
 
     /// Any thread: the work. Long loops check `ctx.cancelled()`.
     fn run(input: Self::Input, ctx: &Ctx) -> Result<Self::Output, Failure>;
@@ -44,7 +50,7 @@ pub type TaskResult = Result<Box<dyn Encode>, Failure>;
 /// One task as the bridge sees it: its name, and how to turn JS data into work.
 pub struct Registered {
     pub name: &'static str,
-    pub prepare: fn(&Env, Unknown<'_>) -> Result<Work<TaskResult>, Failure>,
+    pub prepare: fn(&mut Decoder, Unknown<'_>) -> Result<Work<TaskResult>, Failure>,
 }
 
 const fn register<T: Task + 'static>() -> Registered {
@@ -54,15 +60,18 @@ const fn register<T: Task + 'static>() -> Registered {
     }
 }
 
-fn prepare<T: Task + 'static>(env: &Env, data: Unknown<'_>) -> Result<Work<TaskResult>, Failure> {
-    let input = T::decode(env, data)?;
+fn prepare<T: Task + 'static>(
+    decoder: &mut Decoder,
+    data: Unknown<'_>,
+) -> Result<Work<TaskResult>, Failure> {
+    let input = T::decode(decoder, data)?;
     Ok(Box::new(move |ctx: &Ctx| {
         T::run(input, ctx).map(|output| Box::new(Output::<T>(output)) as Box<dyn Encode>)
     }))
 }
 
 /// Every task this build knows, in the order of their numbers in `submit`.
-pub static REGISTRY: &[Registered] = &[register::<fib::Fib>()];
+pub static REGISTRY: &[Registered] = &[register::<fib::Fib>(), register::<hash::Hash>()];
 
 /// A Rust value as a JS value of the current environment.
 pub(crate) fn to_js<T: ToNapiValue>(env: &Env, value: T) -> napi::Result<sys::napi_value> {

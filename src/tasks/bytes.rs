@@ -1,0 +1,166 @@
+//! Bytes from JS: Buffers, TypedArrays, DataViews and ArrayBuffers are read in place,
+//! never copied; strings are encoded to UTF-8 (a copy V8 cannot avoid).
+
+use super::{args, describe};
+use crate::error::Failure;
+use napi::bindgen_prelude::Unknown;
+use napi::{check_status, sys, Env, JsValue, ValueType};
+use std::ptr;
+
+/// The bytes a task reads on its thread.
+pub enum Bytes {
+    /// Memory of a JS object that `Decoder` keeps alive until the job's result is drained.
+    InPlace {
+        ptr: *const u8,
+        len: usize,
+    },
+    Owned(Vec<u8>),
+}
+
+// SAFETY: `InPlace` memory belongs to a JS object that a napi reference (held by the bridge
+// until this job's result is drained on the main thread) keeps from being collected, and
+// environment teardown joins the threads before it frees anything; we only read it.
+unsafe impl Send for Bytes {}
+
+impl Bytes {
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::InPlace { len: 0, .. } => &[],
+            // SAFETY: see the `Send` impl: ptr..ptr+len is live for as long as the job.
+            Bytes::InPlace { ptr, len } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+            Bytes::Owned(bytes) => bytes,
+        }
+    }
+}
+
+/// What `decode` works with on the main thread: the environment, and the references that
+/// keep borrowed memory alive. References left when it drops (the task was refused) are
+/// deleted then.
+pub struct Decoder<'env> {
+    env: &'env Env,
+    kept: Vec<sys::napi_ref>,
+}
+
+impl<'env> Decoder<'env> {
+    pub(crate) fn new(env: &'env Env) -> Self {
+        Self {
+            env,
+            kept: Vec::new(),
+        }
+    }
+
+    /// The references to hand to the bridge once the job is accepted.
+    pub(crate) fn take_kept(&mut self) -> Vec<sys::napi_ref> {
+        std::mem::take(&mut self.kept)
+    }
+
+    /// A Buffer, TypedArray, DataView or ArrayBuffer in place; a string as UTF-8; else None.
+    pub fn bytes_or_string(&mut self, value: &Unknown<'_>) -> Result<Option<Bytes>, Failure> {
+        if args::type_of(value) == ValueType::String {
+            return Ok(Some(Bytes::Owned(
+                args::string(value, "data")?.into_bytes(),
+            )));
+        }
+        self.bytes(value)
+    }
+
+    /// A Buffer, TypedArray, DataView or ArrayBuffer, read in place; else None.
+    pub fn bytes(&mut self, value: &Unknown<'_>) -> Result<Option<Bytes>, Failure> {
+        if args::type_of(value) != ValueType::Object {
+            return Ok(None);
+        }
+        let (env, raw) = (self.env.raw(), value.raw());
+        let mut data: *mut std::ffi::c_void = ptr::null_mut();
+        let mut len = 0usize;
+        let mut is = false;
+        // SAFETY: main thread, live env, `raw` a live object; each info call is made only
+        // after its type check and writes only the out-pointers given. Node returns the
+        // data pointer of typed arrays and DataViews already moved by their byte offset.
+        unsafe {
+            check_status!(sys::napi_is_typedarray(env, raw, &mut is))?;
+            if is {
+                let mut kind = 0;
+                let mut count = 0;
+                let mut buffer = ptr::null_mut();
+                let mut offset = 0;
+                check_status!(sys::napi_get_typedarray_info(
+                    env,
+                    raw,
+                    &mut kind,
+                    &mut count,
+                    &mut data,
+                    &mut buffer,
+                    &mut offset
+                ))?;
+                len = count
+                    * element_size(kind).ok_or_else(|| {
+                        Failure::invalid_type("this kind of TypedArray is not supported")
+                    })?;
+            } else {
+                check_status!(sys::napi_is_dataview(env, raw, &mut is))?;
+                if is {
+                    let mut buffer = ptr::null_mut();
+                    let mut offset = 0;
+                    check_status!(sys::napi_get_dataview_info(
+                        env,
+                        raw,
+                        &mut len,
+                        &mut data,
+                        &mut buffer,
+                        &mut offset
+                    ))?;
+                } else {
+                    check_status!(sys::napi_is_arraybuffer(env, raw, &mut is))?;
+                    if !is {
+                        return Ok(None);
+                    }
+                    check_status!(sys::napi_get_arraybuffer_info(
+                        env, raw, &mut data, &mut len
+                    ))?;
+                }
+            }
+            let mut reference = ptr::null_mut();
+            check_status!(sys::napi_create_reference(env, raw, 1, &mut reference))?;
+            self.kept.push(reference);
+        }
+        Ok(Some(Bytes::InPlace {
+            ptr: data as *const u8,
+            len,
+        }))
+    }
+
+    /// Like `bytes_or_string`, but the value must be one of them.
+    pub fn required_bytes(&mut self, value: &Unknown<'_>, what: &str) -> Result<Bytes, Failure> {
+        self.bytes_or_string(value)?.ok_or_else(|| {
+            Failure::invalid_type(format!(
+                "{what} must be a Buffer, TypedArray, DataView, ArrayBuffer or string, got {}",
+                describe(value)
+            ))
+        })
+    }
+}
+
+impl Drop for Decoder<'_> {
+    fn drop(&mut self) {
+        release(self.env, self.take_kept());
+    }
+}
+
+/// Deletes references made by a `Decoder`. Main thread only.
+pub(crate) fn release(env: &Env, kept: Vec<sys::napi_ref>) {
+    for reference in kept {
+        // SAFETY: main thread, live env, a reference we created and delete once.
+        unsafe { sys::napi_delete_reference(env.raw(), reference) };
+    }
+}
+
+fn element_size(kind: sys::napi_typedarray_type) -> Option<usize> {
+    use sys::TypedarrayType as Kind;
+    match kind {
+        Kind::int8_array | Kind::uint8_array | Kind::uint8_clamped_array => Some(1),
+        Kind::int16_array | Kind::uint16_array => Some(2),
+        Kind::int32_array | Kind::uint32_array | Kind::float32_array => Some(4),
+        Kind::float64_array | Kind::bigint64_array | Kind::biguint64_array => Some(8),
+        _ => None,
+    }
+}
