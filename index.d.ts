@@ -8,9 +8,33 @@ export interface Tasks {
     /** F(n), exact: a number while it is a safe integer (n ≤ 78), else a bigint. */
     output: number | bigint
   }
+  hash: {
+    input: BinaryLike | HashOptions
+    /** A string, or a Buffer for `encoding: 'buffer'`. */
+    output: string | Buffer
+  }
 }
 
 export type TaskName = keyof Tasks
+
+/** Bytes read in place (never copied); a string is hashed as UTF-8. */
+export type BinaryLike = string | ArrayBuffer | NodeJS.ArrayBufferView
+
+export type HashAlgorithm =
+  | 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512' | 'blake2b512'
+  | 'blake3' | 'xxh64' | 'xxh3' | 'xxh128' | 'crc32' | 'crc32c'
+
+export type HashEncoding = 'hex' | 'base64' | 'base64url' | 'buffer'
+
+export interface HashOptions<Encoding extends HashEncoding = HashEncoding> {
+  data: BinaryLike
+  /** Default 'sha256'. */
+  algorithm?: HashAlgorithm
+  /** Default 'hex'; 'buffer' gives a Buffer. */
+  encoding?: Encoding
+  /** Makes it an HMAC (a 32-byte key for keyed BLAKE3; none for xxh* and crc*). */
+  key?: BinaryLike
+}
 export type TaskInput<Name extends TaskName> = Tasks[Name]['input']
 export type TaskOutput<Name extends TaskName> = Tasks[Name]['output']
 
@@ -88,7 +112,10 @@ export interface PoolEvents {
 export declare class Pool extends EventEmitter {
   constructor(options?: number | PoolOptions)
 
-  /** Queues one task; fib of a bigint is a bigint. */
+  /** Queues one task; hash with `encoding: 'buffer'` gives a Buffer, any other a string. */
+  run(data: HashOptions<'buffer'>, name: 'hash' | RunOptions<'hash'>): Promise<Buffer>
+  run(data: BinaryLike | HashOptions<'hex' | 'base64' | 'base64url'>, name: 'hash' | RunOptions<'hash'>): Promise<string>
+  /** fib of a bigint is a bigint. */
   run(data: bigint | { n: bigint; algorithm?: FibOptions['algorithm'] }, name: 'fib' | RunOptions<'fib'>): Promise<bigint>
   /** Queues one task. Never throws: every failure is a rejection with a `code` (PoolError). */
   run<Name extends TaskName>(data: TaskInput<Name>, name: Name | RunOptions<Name>): Promise<TaskOutput<Name>>

@@ -10,13 +10,20 @@ async function usage(): Promise<void> {
   const small: number | bigint = await pool.run(10, 'fib')
   const big: bigint = await pool.run(10n, 'fib')
   const recursive: number | bigint = await pool.run({ n: 30, algorithm: 'recursive' }, { name: 'fib', priority: 1, timeout: 100, signal: AbortSignal.timeout(50) })
+  const digest: string = await pool.run(Buffer.from('x'), 'hash')
+  const digestOf: string = await pool.run({ data: new Uint8Array(4), algorithm: 'blake3', encoding: 'base64' }, 'hash')
+  const raw: Buffer = await pool.run({ data: 'x', encoding: 'buffer' }, { name: 'hash', timeout: 10 })
   const histogram: Histogram = pool.runTime
   const count: number = pool.threads + pool.queueSize + pool.completed + pool.utilization
   pool.on('drain', () => {})
   pool.on('error', (error) => error.code satisfies 'ERR_POOL_FAULT')
   await pool.run(1, 'fib').catch((error: PoolError) => error.code satisfies string)
-  void [small, big, recursive, histogram, count]
+  void [small, big, recursive, digest, digestOf, raw, histogram, count]
 
+  // @ts-expect-error no such hash algorithm
+  await pool.run({ data: 'x', algorithm: 'sha999' }, 'hash')
+  // @ts-expect-error hash takes no number
+  await pool.run(42, 'hash')
   // @ts-expect-error unknown task name
   await pool.run(1, 'fibonacci')
   // @ts-expect-error fib takes no string
