@@ -13,6 +13,23 @@ export interface Tasks {
     /** A string, or a Buffer for `encoding: 'buffer'`. */
     output: string | Buffer
   }
+  hashPassword: {
+    input: HashPasswordOptions
+    /** `$2b$…`, `$argon2id$v=19$…` or `$scrypt$ln=…,r=8,p=1$…`. */
+    output: string
+  }
+  verifyPassword: {
+    input: { password: BinaryLike; hash: string }
+    output: boolean
+  }
+}
+
+export interface HashPasswordOptions {
+  password: BinaryLike
+  /** Default 'bcrypt'. */
+  algorithm?: 'bcrypt' | 'argon2id' | 'scrypt'
+  /** bcrypt: log2 rounds, 4–31 (default 10); argon2id: iterations, 1–64 (default 2); scrypt: log2 N, 1–20 (default 17). */
+  cost?: number
 }
 
 export type TaskName = keyof Tasks

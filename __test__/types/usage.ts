@@ -13,17 +13,21 @@ async function usage(): Promise<void> {
   const digest: string = await pool.run(Buffer.from('x'), 'hash')
   const digestOf: string = await pool.run({ data: new Uint8Array(4), algorithm: 'blake3', encoding: 'base64' }, 'hash')
   const raw: Buffer = await pool.run({ data: 'x', encoding: 'buffer' }, { name: 'hash', timeout: 10 })
+  const encoded: string = await pool.run({ password: 'p', algorithm: 'argon2id', cost: 2 }, 'hashPassword')
+  const ok: boolean = await pool.run({ password: 'p', hash: encoded }, 'verifyPassword')
   const histogram: Histogram = pool.runTime
   const count: number = pool.threads + pool.queueSize + pool.completed + pool.utilization
   pool.on('drain', () => {})
   pool.on('error', (error) => error.code satisfies 'ERR_POOL_FAULT')
   await pool.run(1, 'fib').catch((error: PoolError) => error.code satisfies string)
-  void [small, big, recursive, digest, digestOf, raw, histogram, count]
+  void [small, big, recursive, digest, digestOf, raw, encoded, ok, histogram, count]
 
   // @ts-expect-error no such hash algorithm
   await pool.run({ data: 'x', algorithm: 'sha999' }, 'hash')
   // @ts-expect-error hash takes no number
   await pool.run(42, 'hash')
+  // @ts-expect-error verifyPassword needs the hash
+  await pool.run({ password: 'p' }, 'verifyPassword')
   // @ts-expect-error unknown task name
   await pool.run(1, 'fibonacci')
   // @ts-expect-error fib takes no string

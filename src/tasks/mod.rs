@@ -6,6 +6,7 @@ mod args;
 mod bytes;
 mod fib;
 mod hash;
+mod password;
 
 pub(crate) use bytes::release as release_kept;
 pub use bytes::{Bytes, Decoder};
@@ -71,7 +72,12 @@ fn prepare<T: Task + 'static>(
 }
 
 /// Every task this build knows, in the order of their numbers in `submit`.
-pub static REGISTRY: &[Registered] = &[register::<fib::Fib>(), register::<hash::Hash>()];
+pub static REGISTRY: &[Registered] = &[
+    register::<fib::Fib>(),
+    register::<hash::Hash>(),
+    register::<password::HashPassword>(),
+    register::<password::VerifyPassword>(),
+];
 
 /// A Rust value as a JS value of the current environment.
 pub(crate) fn to_js<T: ToNapiValue>(env: &Env, value: T) -> napi::Result<sys::napi_value> {

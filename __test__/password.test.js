@@ -1,0 +1,98 @@
+'use strict'
+// hashPassword / verifyPassword interoperate, both ways, with the npm packages users have.
+const test = require('ava')
+const crypto = require('node:crypto')
+const bcryptjs = require('bcryptjs')
+const nodeRsBcrypt = require('@node-rs/bcrypt')
+const nodeRsArgon2 = require('@node-rs/argon2')
+const { Pool } = require('..')
+
+let pool
+test.before(() => {
+  pool = new Pool(2)
+})
+test.after.always(() => pool.close())
+
+const passwords = ['correct horse battery staple', '', 'ünïcödé ✓', 'x'.repeat(71), Buffer.from([1, 2, 3, 255])]
+
+test('bcrypt: $2b$ hashes that bcryptjs and @node-rs/bcrypt verify, and theirs verify here', async (t) => {
+  for (const password of passwords) {
+    const text = Buffer.isBuffer(password) ? password.toString('latin1') : password
+    const ours = await pool.run({ password, cost: 4 }, 'hashPassword')
+    t.regex(ours, /^\$2b\$04\$[./A-Za-z0-9]{53}$/)
+    if (!Buffer.isBuffer(password)) {
+      t.true(bcryptjs.compareSync(password, ours))
+      t.false(bcryptjs.compareSync(password + '!', ours))
+      t.true(await nodeRsBcrypt.verify(password, ours))
+      const theirs = bcryptjs.hashSync(password, 4)
+      t.true(await pool.run({ password, hash: theirs }, 'verifyPassword'), `bcryptjs ${theirs}`)
+      t.false(await pool.run({ password: password + '!', hash: theirs }, 'verifyPassword'))
+      const nodeRs = await nodeRsBcrypt.hash(password, { cost: 4 })
+      t.true(await pool.run({ password, hash: nodeRs }, 'verifyPassword'))
+    }
+    t.true(await pool.run({ password, hash: ours }, 'verifyPassword'), text)
+  }
+})
+
+test('bcrypt reads the first 72 bytes, as the bcrypt package does', async (t) => {
+  const long = 'p'.repeat(100)
+  const hash = await pool.run({ password: long, cost: 4 }, 'hashPassword')
+  t.true(await pool.run({ password: long.slice(0, 72), hash }, 'verifyPassword'))
+  t.true(bcryptjs.compareSync(long, hash))
+  t.false(await pool.run({ password: long.slice(0, 71), hash }, 'verifyPassword'))
+})
+
+test('argon2id: PHC strings that @node-rs/argon2 verifies, and its hashes verify here', async (t) => {
+  for (const password of passwords.filter((p) => typeof p === 'string' && p !== '')) {
+    const ours = await pool.run({ password, algorithm: 'argon2id', cost: 1 }, 'hashPassword')
+    t.regex(ours, /^\$argon2id\$v=19\$m=19456,t=1,p=1\$/)
+    t.true(await nodeRsArgon2.verify(ours, password))
+    t.false(await nodeRsArgon2.verify(ours, password + '!'))
+    const theirs = await nodeRsArgon2.hash(password, { timeCost: 1, memoryCost: 8192 })
+    t.true(await pool.run({ password, hash: theirs }, 'verifyPassword'))
+    t.false(await pool.run({ password: password + '!', hash: theirs }, 'verifyPassword'))
+  }
+})
+
+test('the default argon2id and scrypt parameters are OWASP\'s', async (t) => {
+  t.regex(await pool.run({ password: 'p', algorithm: 'argon2id' }, 'hashPassword'), /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
+  t.regex(await pool.run({ password: 'p', algorithm: 'scrypt', cost: 12 }, 'hashPassword'), /^\$scrypt\$ln=12,r=8,p=1\$/)
+  t.regex(await pool.run({ password: 'p' }, 'hashPassword'), /^\$2b\$10\$/)
+})
+
+test('scrypt: the PHC hash is node:crypto.scrypt of the password and salt', async (t) => {
+  const password = 'correct horse'
+  const hash = await pool.run({ password, algorithm: 'scrypt', cost: 10 }, 'hashPassword')
+  const [, , params, salt, digest] = hash.split('$')
+  t.is(params, 'ln=10,r=8,p=1')
+  // PHC stores salt and digest in unpadded base64.
+  const expected = crypto.scryptSync(password, Buffer.from(salt, 'base64'), 32, { N: 1024, r: 8, p: 1 })
+  t.is(expected.toString('base64').replace(/=+$/, ''), digest)
+  t.true(await pool.run({ password, hash }, 'verifyPassword'))
+  t.false(await pool.run({ password: 'wrong', hash }, 'verifyPassword'))
+})
+
+test('malformed hashes and bad options are ERR_INVALID_ARG, never false', async (t) => {
+  const invalid = [
+    [{ password: 'p', hash: 'not a hash' }, 'verifyPassword'],
+    [{ password: 'p', hash: '$2b$10$tooshort' }, 'verifyPassword'],
+    [{ password: 'p', hash: '$argon2id$v=19$garbage' }, 'verifyPassword'],
+    [{ password: 'p', hash: 42 }, 'verifyPassword'],
+    [{ password: 5, hash: '$2b$04$' + 'a'.repeat(53) }, 'verifyPassword'],
+    [{ hash: '$2b$04$' + 'a'.repeat(53) }, 'verifyPassword'],
+    ['p', 'hashPassword'],
+    [{ password: 'p', algorithm: 'md5' }, 'hashPassword'],
+    [{ password: 'p', cost: 3 }, 'hashPassword'],
+    [{ password: 'p', cost: 32 }, 'hashPassword'],
+    [{ password: 'p', algorithm: 'scrypt', cost: 21 }, 'hashPassword'],
+    [{ password: 'p', cost: 'high' }, 'hashPassword'],
+  ]
+  for (const [data, name] of invalid) {
+    await t.throwsAsync(pool.run(data, name), { code: 'ERR_INVALID_ARG' }, JSON.stringify(data))
+  }
+})
+
+test('salts are random: the same password hashes differently each time', async (t) => {
+  const [a, b] = await Promise.all([1, 2].map(() => pool.run({ password: 'same', cost: 4 }, 'hashPassword')))
+  t.not(a, b)
+})

@@ -1,0 +1,304 @@
+//! `hashPassword` and `verifyPassword`: bcrypt, Argon2id and scrypt in the encoded forms the
+//! usual npm packages read. Defaults follow OWASP's Password Storage Cheat Sheet.
+
+use super::{args, describe, to_js, Bytes, Decoder, Task};
+use crate::error::Failure;
+use crate::pool::Ctx;
+use napi::bindgen_prelude::Unknown;
+use napi::{sys, Env};
+use password_hash::phc::PasswordHash;
+use password_hash::{PasswordHasher, PasswordVerifier};
+
+/// OWASP: bcrypt with a work factor of 10 or more.
+pub const BCRYPT_DEFAULT_COST: u32 = 10;
+/// OWASP: Argon2id with 19 MiB of memory, 2 iterations, 1 lane; `cost` sets the iterations.
+pub const ARGON2_DEFAULT_ITERATIONS: u32 = 2;
+const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+/// OWASP: scrypt with N = 2¹⁷, r = 8, p = 1; `cost` sets log2(N).
+pub const SCRYPT_DEFAULT_LOG_N: u32 = 17;
+/// 2²⁰ · 128 · r bytes = 1 GiB of memory at r = 8: the most one task may ask for.
+const SCRYPT_MAX_LOG_N: u32 = 20;
+const ARGON2_MAX_ITERATIONS: u32 = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    Bcrypt,
+    Argon2id,
+    Scrypt,
+}
+
+pub struct HashPasswordInput {
+    password: Bytes,
+    algorithm: Algorithm,
+    cost: u32,
+}
+
+pub struct VerifyPasswordInput {
+    password: Bytes,
+    hash: String,
+    algorithm: Algorithm,
+}
+
+fn read_password(
+    decoder: &mut Decoder,
+    options: &napi::bindgen_prelude::Object<'_>,
+    task: &str,
+) -> Result<Bytes, Failure> {
+    match args::field(options, "password")? {
+        Some(value) => decoder.required_bytes(&value, "password"),
+        None => Err(Failure::invalid_type(format!(
+            "{task} needs {{ password, … }}"
+        ))),
+    }
+}
+
+fn options<'env>(
+    data: &Unknown<'env>,
+    task: &str,
+    shape: &str,
+) -> Result<napi::bindgen_prelude::Object<'env>, Failure> {
+    args::object(data).ok_or_else(|| {
+        Failure::invalid_type(format!("{task} needs {shape}, got {}", describe(data)))
+    })
+}
+
+pub struct HashPassword;
+
+impl Task for HashPassword {
+    const NAME: &'static str = "hashPassword";
+    type Input = HashPasswordInput;
+    type Output = String;
+
+    fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<HashPasswordInput, Failure> {
+        let options = options(&data, "hashPassword", "{ password, algorithm, cost }")?;
+        let password = read_password(decoder, &options, "hashPassword")?;
+        let algorithm = match args::field(&options, "algorithm")? {
+            None => Algorithm::Bcrypt,
+            Some(value) => match args::one_of(
+                &value,
+                "password algorithm",
+                &["bcrypt", "argon2id", "scrypt"],
+            )? {
+                "argon2id" => Algorithm::Argon2id,
+                "scrypt" => Algorithm::Scrypt,
+                _ => Algorithm::Bcrypt,
+            },
+        };
+        let (default, min, max) = match algorithm {
+            Algorithm::Bcrypt => (BCRYPT_DEFAULT_COST, 4, 31),
+            Algorithm::Argon2id => (ARGON2_DEFAULT_ITERATIONS, 1, ARGON2_MAX_ITERATIONS),
+            Algorithm::Scrypt => (SCRYPT_DEFAULT_LOG_N, 1, SCRYPT_MAX_LOG_N),
+        };
+        let cost = match args::field(&options, "cost")? {
+            None => default,
+            Some(value) => match args::number(&value) {
+                Some(cost) if cost.fract() == 0.0 && cost >= min as f64 && cost <= max as f64 => {
+                    cost as u32
+                }
+                Some(cost) => {
+                    return Err(Failure::out_of_range(format!(
+                        "cost must be an integer from {min} to {max} for this algorithm, got {cost}"
+                    )))
+                }
+                None => {
+                    return Err(Failure::invalid_type(format!(
+                        "cost must be a number, got {}",
+                        describe(&value)
+                    )))
+                }
+            },
+        };
+        Ok(HashPasswordInput {
+            password,
+            algorithm,
+            cost,
+        })
+    }
+
+    fn run(input: HashPasswordInput, _ctx: &Ctx) -> Result<String, Failure> {
+        hash_password(input.password.as_slice(), input.algorithm, input.cost)
+    }
+
+    fn encode(env: &Env, output: String) -> napi::Result<sys::napi_value> {
+        to_js(env, output)
+    }
+}
+
+pub struct VerifyPassword;
+
+impl Task for VerifyPassword {
+    const NAME: &'static str = "verifyPassword";
+    type Input = VerifyPasswordInput;
+    type Output = bool;
+
+    fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<VerifyPasswordInput, Failure> {
+        let options = options(&data, "verifyPassword", "{ password, hash }")?;
+        let password = read_password(decoder, &options, "verifyPassword")?;
+        let hash = match args::field(&options, "hash")? {
+            Some(value) => args::string(&value, "hash")?,
+            None => {
+                return Err(Failure::invalid_type(
+                    "verifyPassword needs { password, hash }",
+                ))
+            }
+        };
+        let algorithm = algorithm_of(&hash)?;
+        Ok(VerifyPasswordInput {
+            password,
+            hash,
+            algorithm,
+        })
+    }
+
+    fn run(input: VerifyPasswordInput, _ctx: &Ctx) -> Result<bool, Failure> {
+        verify_password(input.password.as_slice(), &input.hash, input.algorithm)
+    }
+
+    fn encode(env: &Env, output: bool) -> napi::Result<sys::napi_value> {
+        to_js(env, output)
+    }
+}
+
+fn failed(what: impl std::fmt::Display) -> Failure {
+    Failure::new(
+        crate::error::Kind::TaskFailed,
+        format!("password hashing failed: {what}"),
+    )
+}
+
+/// bcrypt reads at most 72 bytes of a password; longer ones are cut there, as the `bcrypt`
+/// and `bcryptjs` packages do.
+pub fn hash_password(password: &[u8], algorithm: Algorithm, cost: u32) -> Result<String, Failure> {
+    match algorithm {
+        Algorithm::Bcrypt => bcrypt::hash_with_result(password, cost)
+            .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
+            .map_err(failed),
+        Algorithm::Argon2id => {
+            let params = argon2::Params::new(ARGON2_MEMORY_KIB, cost, 1, None).map_err(failed)?;
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+                .hash_password(password)
+                .map(|hash| hash.to_string())
+                .map_err(failed)
+        }
+        Algorithm::Scrypt => {
+            let params = scrypt::Params::new(cost as u8, 8, 1).map_err(failed)?;
+            scrypt::Scrypt::new_with_params(params)
+                .hash_password(password)
+                .map(|hash| hash.to_string())
+                .map_err(failed)
+        }
+    }
+}
+
+/// Which algorithm made `hash`; a string that is no well-formed hash is ERR_INVALID_ARG,
+/// never a `false` by accident.
+pub fn algorithm_of(hash: &str) -> Result<Algorithm, Failure> {
+    let malformed = || {
+        Failure::invalid_type(
+            "hash is not a well-formed bcrypt ($2a$/$2b$/$2y$), $argon2id$ or $scrypt$ hash",
+        )
+    };
+    if is_bcrypt(hash) {
+        return Ok(Algorithm::Bcrypt);
+    }
+    let parsed = PasswordHash::new(hash).map_err(|_| malformed())?;
+    match parsed.algorithm.as_str() {
+        "argon2id" | "argon2i" | "argon2d" => Ok(Algorithm::Argon2id),
+        "scrypt" => Ok(Algorithm::Scrypt),
+        _ => Err(malformed()),
+    }
+}
+
+/// `$2b$10$` + 22 characters of salt + 31 of hash, in bcrypt's base64 alphabet.
+fn is_bcrypt(hash: &str) -> bool {
+    let bytes = hash.as_bytes();
+    bytes.len() == 60
+        && matches!(&bytes[..4], b"$2a$" | b"$2b$" | b"$2y$")
+        && bytes[4].is_ascii_digit()
+        && bytes[5].is_ascii_digit()
+        && (4..=31).contains(&((bytes[4] - b'0') * 10 + (bytes[5] - b'0')))
+        && bytes[6] == b'$'
+        && bytes[7..]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/')
+}
+
+/// Compares in constant time (each crate compares the derived hashes with `subtle`-style
+/// constant-time equality).
+pub fn verify_password(password: &[u8], hash: &str, algorithm: Algorithm) -> Result<bool, Failure> {
+    let outcome = match algorithm {
+        Algorithm::Bcrypt => return bcrypt::verify(password, hash).map_err(failed),
+        Algorithm::Argon2id => {
+            let parsed = PasswordHash::new(hash).map_err(failed)?;
+            argon2::Argon2::default().verify_password(password, &parsed)
+        }
+        Algorithm::Scrypt => {
+            let parsed = PasswordHash::new(hash).map_err(failed)?;
+            scrypt::Scrypt::default().verify_password(password, &parsed)
+        }
+    };
+    match outcome {
+        Ok(()) => Ok(true),
+        Err(password_hash::Error::PasswordInvalid) => Ok(false),
+        Err(error) => Err(failed(error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_algorithm_round_trips_and_rejects_a_wrong_password() {
+        for (algorithm, cost, prefix) in [
+            (Algorithm::Bcrypt, 4, "$2b$04$"),
+            (Algorithm::Argon2id, 1, "$argon2id$v=19$m=19456,t=1,p=1$"),
+            (Algorithm::Scrypt, 10, "$scrypt$ln=10,r=8,p=1$"),
+        ] {
+            let hash = hash_password(b"correct horse", algorithm, cost).unwrap();
+            assert!(hash.starts_with(prefix), "{hash}");
+            assert_eq!(algorithm_of(&hash), Ok(algorithm));
+            assert_eq!(
+                verify_password(b"correct horse", &hash, algorithm),
+                Ok(true)
+            );
+            assert_eq!(
+                verify_password(b"correct horsf", &hash, algorithm),
+                Ok(false)
+            );
+        }
+    }
+
+    #[test]
+    fn bcrypt_reads_72_bytes_like_the_bcrypt_package() {
+        let long = [b'x'; 100];
+        let hash = hash_password(&long, Algorithm::Bcrypt, 4).unwrap();
+        assert_eq!(
+            verify_password(&long[..72], &hash, Algorithm::Bcrypt),
+            Ok(true)
+        );
+        assert_eq!(
+            verify_password(&long[..71], &hash, Algorithm::Bcrypt),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn malformed_hashes_are_refused() {
+        for hash in [
+            "",
+            "plain",
+            "$2b$10$short",
+            "$2b$99$abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQ",
+            "$md5$x$y",
+            "$argon2id$garbage",
+        ] {
+            assert!(algorithm_of(hash).is_err(), "{hash}");
+        }
+        // A well-formed $2a$ hash (format only).
+        assert_eq!(
+            algorithm_of("$2a$04$ZtdeA0V8cbX8HM8pVTDkF.8Y7ZS6xCrPe/YDDpMRfgFMKaWVJR7uS"),
+            Ok(Algorithm::Bcrypt)
+        );
+    }
+}
