@@ -43,21 +43,28 @@ pub fn string(value: &Unknown<'_>, what: &str) -> Result<String, Failure> {
     Ok(unsafe { value.cast::<String>() }?)
 }
 
-/// A string option that must be one of `allowed`.
-pub fn one_of(
-    value: &Unknown<'_>,
+/// An options field naming one of `choices`: `default` when absent, ERR_INVALID_ARG when it
+/// is not a string or names none of them.
+pub fn choice<T: Copy>(
+    object: &Object<'_>,
+    name: &str,
     what: &str,
-    allowed: &[&'static str],
-) -> Result<&'static str, Failure> {
-    let text = string(value, what)?;
-    allowed
+    choices: &[(&str, T)],
+    default: T,
+) -> Result<T, Failure> {
+    let Some(value) = field(object, name)? else {
+        return Ok(default);
+    };
+    let text = string(&value, what)?;
+    choices
         .iter()
-        .find(|name| **name == text)
-        .copied()
+        .find(|(choice, _)| *choice == text)
+        .map(|(_, chosen)| *chosen)
         .ok_or_else(|| {
+            let names: Vec<&str> = choices.iter().map(|(choice, _)| *choice).collect();
             Failure::invalid_type(format!(
                 "{what} must be one of {}, got '{text}'",
-                allowed.join(", ")
+                names.join(", ")
             ))
         })
 }

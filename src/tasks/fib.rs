@@ -50,15 +50,16 @@ impl Task for Fib {
             let n = args::field(&options, "n")?
                 .ok_or_else(|| Failure::invalid_type("fib options need n"))?;
             let (n, as_bigint) = read_n(&n)?;
-            let algorithm = match args::field(&options, "algorithm")? {
-                None => Algorithm::FastDoubling,
-                Some(name) => {
-                    match args::one_of(&name, "fib algorithm", &["fast-doubling", "recursive"])? {
-                        "recursive" => Algorithm::Recursive,
-                        _ => Algorithm::FastDoubling,
-                    }
-                }
-            };
+            let algorithm = args::choice(
+                &options,
+                "algorithm",
+                "fib algorithm",
+                &[
+                    ("fast-doubling", Algorithm::FastDoubling),
+                    ("recursive", Algorithm::Recursive),
+                ],
+                Algorithm::FastDoubling,
+            )?;
             return checked(FibInput {
                 n,
                 algorithm,

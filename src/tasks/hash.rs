@@ -96,30 +96,25 @@ impl Task for Hash {
             Some(value) => decoder.required_bytes(&value, "hash data")?,
             None => return Err(Failure::invalid_type("hash options need data")),
         };
-        let algorithm = match args::field(&options, "algorithm")? {
-            None => Algorithm::Sha256,
-            Some(value) => {
-                let name = args::one_of(&value, "hash algorithm", &ALGORITHMS.map(|(n, _)| n))?;
-                ALGORITHMS
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, a)| *a)
-                    .unwrap_or(Algorithm::Sha256)
-            }
-        };
-        let encoding = match args::field(&options, "encoding")? {
-            None => Encoding::Hex,
-            Some(value) => match args::one_of(
-                &value,
-                "hash encoding",
-                &["hex", "base64", "base64url", "buffer"],
-            )? {
-                "base64" => Encoding::Base64,
-                "base64url" => Encoding::Base64Url,
-                "buffer" => Encoding::Buffer,
-                _ => Encoding::Hex,
-            },
-        };
+        let algorithm = args::choice(
+            &options,
+            "algorithm",
+            "hash algorithm",
+            &ALGORITHMS,
+            Algorithm::Sha256,
+        )?;
+        let encoding = args::choice(
+            &options,
+            "encoding",
+            "hash encoding",
+            &[
+                ("hex", Encoding::Hex),
+                ("base64", Encoding::Base64),
+                ("base64url", Encoding::Base64Url),
+                ("buffer", Encoding::Buffer),
+            ],
+            Encoding::Hex,
+        )?;
         let key = match args::field(&options, "key")? {
             None => None,
             Some(value) => Some(decoder.required_bytes(&value, "hash key")?),

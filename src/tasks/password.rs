@@ -72,18 +72,17 @@ impl Task for HashPassword {
     fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<HashPasswordInput, Failure> {
         let options = options(&data, "hashPassword", "{ password, algorithm, cost }")?;
         let password = read_password(decoder, &options, "hashPassword")?;
-        let algorithm = match args::field(&options, "algorithm")? {
-            None => Algorithm::Bcrypt,
-            Some(value) => match args::one_of(
-                &value,
-                "password algorithm",
-                &["bcrypt", "argon2id", "scrypt"],
-            )? {
-                "argon2id" => Algorithm::Argon2id,
-                "scrypt" => Algorithm::Scrypt,
-                _ => Algorithm::Bcrypt,
-            },
-        };
+        let algorithm = args::choice(
+            &options,
+            "algorithm",
+            "password algorithm",
+            &[
+                ("bcrypt", Algorithm::Bcrypt),
+                ("argon2id", Algorithm::Argon2id),
+                ("scrypt", Algorithm::Scrypt),
+            ],
+            Algorithm::Bcrypt,
+        )?;
         let (default, min, max) = match algorithm {
             Algorithm::Bcrypt => (BCRYPT_DEFAULT_COST, 4, 31),
             Algorithm::Argon2id => (ARGON2_DEFAULT_ITERATIONS, 1, ARGON2_MAX_ITERATIONS),
