@@ -67,29 +67,28 @@ pub struct Rejected {
     pub message: String,
 }
 
-/// What the environment's cleanup hook needs: a worker_thread's teardown must stop our
-/// threads before the memory they might read goes away.
-struct Teardown {
-    engine: Arc<PoolEngine>,
+/// The engine and its inbox, shared by `NativePool` and the environment's cleanup hook:
+/// a worker_thread's teardown must stop our threads before the memory they read goes away.
+struct Core {
+    engine: PoolEngine,
     inbox: Arc<Inbox>,
-    done: AtomicBool,
+    /// The cleanup hook ran: Node has closed the ThreadsafeFunction and the hook is gone.
+    torn_down: AtomicBool,
 }
 
 unsafe extern "C" fn on_env_teardown(data: *mut c_void) {
     // SAFETY: `data` came from Arc::into_raw in `NativePool::new`; Node calls a hook at
     // most once, and `Drop` removes it (and takes the Arc back) only if it has not run.
-    let teardown = unsafe { Arc::from_raw(data as *const Teardown) };
-    teardown.done.store(true, Ordering::Relaxed);
-    teardown.inbox.forget_wakeup();
-    teardown.engine.destroy();
-    teardown.engine.join();
+    let core = unsafe { Arc::from_raw(data as *const Core) };
+    core.torn_down.store(true, Ordering::Relaxed);
+    core.inbox.forget_wakeup();
+    core.engine.destroy();
+    core.engine.join();
 }
 
 #[napi]
 pub struct NativePool {
-    engine: Arc<PoolEngine>,
-    inbox: Arc<Inbox>,
-    teardown: Arc<Teardown>,
+    core: Arc<Core>,
     env: sys::napi_env,
     /// Tokens of the jobs that can be aborted or time out, by id, until delivered.
     tokens: HashMap<u32, Arc<CancelToken>>,
@@ -112,7 +111,7 @@ impl NativePool {
         }
         let inbox = Arc::new(Inbox::new(&env, wake.raw())?);
         let max_threads = config.max_threads.max(1) as usize;
-        let engine = Arc::new(Engine::new(
+        let engine = Engine::new(
             Config {
                 max_threads,
                 min_threads: (config.min_threads as usize).min(max_threads),
@@ -124,28 +123,26 @@ impl NativePool {
                 },
             },
             Arc::clone(&inbox),
-        ));
-        let teardown = Arc::new(Teardown {
-            engine: Arc::clone(&engine),
-            inbox: Arc::clone(&inbox),
-            done: AtomicBool::new(false),
+        );
+        let core = Arc::new(Core {
+            engine,
+            inbox,
+            torn_down: AtomicBool::new(false),
         });
-        let hook_data = Arc::into_raw(Arc::clone(&teardown)) as *mut c_void;
+        let hook_data = Arc::into_raw(Arc::clone(&core)) as *mut c_void;
         // SAFETY: main thread, live env; the hook owns one Arc until it runs or `Drop`
         // removes it.
         let status =
             unsafe { sys::napi_add_env_cleanup_hook(env.raw(), Some(on_env_teardown), hook_data) };
         if status != sys::Status::napi_ok {
             // SAFETY: the hook was not added, so the Arc is still ours to take back.
-            drop(unsafe { Arc::from_raw(hook_data as *const Teardown) });
+            drop(unsafe { Arc::from_raw(hook_data as *const Core) });
             return Err(napi::Error::from_reason(
                 "could not register the pool's teardown",
             ));
         }
         Ok(Self {
-            engine,
-            inbox,
-            teardown,
+            core,
             env: env.raw(),
             tokens: HashMap::new(),
             kept: HashMap::new(),
@@ -215,7 +212,7 @@ impl NativePool {
             });
         }
         let accepted = jobs.len();
-        let refused = self.engine.submit(jobs);
+        let refused = self.core.engine.submit(jobs);
         // Refusals are rare: only then map ids back to their places in the batch.
         let index_of: HashMap<u32, usize> = if refused.is_empty() {
             HashMap::new()
@@ -250,7 +247,7 @@ impl NativePool {
     #[napi]
     pub fn cancel(&mut self, id: u32) -> bool {
         match self.tokens.remove(&id) {
-            Some(token) => self.engine.cancel(id, &token) == CancelledWhile::Queued,
+            Some(token) => self.core.engine.cancel(id, &token) == CancelledWhile::Queued,
             None => false,
         }
     }
@@ -265,7 +262,7 @@ impl NativePool {
             finished,
             exited,
             faults,
-        } = self.inbox.take();
+        } = self.core.inbox.take();
         let count = finished.len();
         let mut ids = Vec::with_capacity(count);
         let mut kinds: Option<Vec<u8>> = None;
@@ -305,9 +302,9 @@ impl NativePool {
         self.in_flight -= count;
         if exited {
             // The threads left their loops; joining only waits for their last instructions.
-            self.engine.join();
+            self.core.engine.join();
             self.in_flight -= 1;
-            self.inbox.release();
+            self.core.inbox.release();
         } else {
             self.update_reference(env);
         }
@@ -325,44 +322,44 @@ impl NativePool {
     #[napi]
     pub fn close(&mut self, env: Env) {
         self.begin_shutdown(&env);
-        self.engine.close();
+        self.core.engine.close();
     }
 
     /// Takes no more tasks; queued ones are delivered as not run, running ones cancelled.
     #[napi]
     pub fn destroy(&mut self, env: Env) {
         self.begin_shutdown(&env);
-        self.engine.destroy();
+        self.core.engine.destroy();
     }
 
     #[napi(getter)]
     pub fn threads(&self) -> u32 {
-        self.engine.threads() as u32
+        self.core.engine.threads() as u32
     }
 
     #[napi(getter)]
     pub fn queue_size(&self) -> u32 {
-        self.engine.queue_size() as u32
+        self.core.engine.queue_size() as u32
     }
 
     #[napi(getter)]
     pub fn completed(&self) -> f64 {
-        self.engine.completed() as f64
+        self.core.engine.completed() as f64
     }
 
     #[napi(getter)]
     pub fn utilization(&self) -> f64 {
-        self.engine.utilization()
+        self.core.engine.utilization()
     }
 
     #[napi(getter)]
     pub fn run_time(&self) -> Histogram {
-        self.engine.run_time().into()
+        self.core.engine.run_time().into()
     }
 
     #[napi(getter)]
     pub fn wait_time(&self) -> Histogram {
-        self.engine.wait_time().into()
+        self.core.engine.wait_time().into()
     }
 
     fn begin_shutdown(&mut self, env: &Env) {
@@ -376,7 +373,7 @@ impl NativePool {
         let wanted = self.in_flight > 0;
         if wanted != self.referenced {
             self.referenced = wanted;
-            self.inbox.set_referenced(env, wanted);
+            self.core.inbox.set_referenced(env, wanted);
         }
     }
 }
@@ -393,13 +390,13 @@ impl Drop for NativePool {
     /// The JS object was collected (possible only once the ThreadsafeFunction, which holds
     /// the JS callback, was released after exit) or the environment is being torn down.
     fn drop(&mut self) {
-        if self.teardown.done.load(Ordering::Relaxed) {
+        if self.core.torn_down.load(Ordering::Relaxed) {
             return;
         }
-        self.engine.destroy();
-        self.engine.join();
-        self.inbox.release();
-        let hook_data = Arc::as_ptr(&self.teardown) as *mut c_void;
+        self.core.engine.destroy();
+        self.core.engine.join();
+        self.core.inbox.release();
+        let hook_data = Arc::as_ptr(&self.core) as *mut c_void;
         // SAFETY: the hook has not run (flag above), so it is registered with this
         // data; removing it gives us back the Arc it owned. Finalizers run on the main
         // thread with the env alive.
@@ -407,7 +404,7 @@ impl Drop for NativePool {
             if sys::napi_remove_env_cleanup_hook(self.env, Some(on_env_teardown), hook_data)
                 == sys::Status::napi_ok
             {
-                drop(Arc::from_raw(hook_data as *const Teardown));
+                drop(Arc::from_raw(hook_data as *const Core));
             }
         }
     }
