@@ -74,10 +74,12 @@ function isAbortSignal(value) {
     typeof value.addEventListener === 'function'
 }
 
-/** A task from `run` until its result is handed back; `data` stays referenced meanwhile. */
+/**
+ * A task from `run` until its result is handed back. Its data needs no reference here: the
+ * native side keeps every Buffer it reads in place alive until the result is drained.
+ */
 class PendingTask {
-  constructor(data) {
-    this.data = data
+  constructor() {
     this.resolve = undefined
     this.reject = undefined
     /** Rejected early (abort, timeout, destroy); the native result is then dropped. */
@@ -177,7 +179,7 @@ class Pool extends EventEmitter {
 
     const id = this.#nextId
     this.#nextId = id === MAX_ID ? 1 : id + 1
-    const task = new PendingTask(data)
+    const task = new PendingTask()
     const promise = new Promise((resolve, reject) => {
       task.resolve = resolve
       task.reject = reject

@@ -62,5 +62,4 @@ module.exports = {
   timedOut,
   aborted,
   fromNative,
-  byKindName,
 }
