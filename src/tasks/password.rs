@@ -1,13 +1,20 @@
 //! `hashPassword` and `verifyPassword`: bcrypt, Argon2id and scrypt in the encoded forms the
 //! usual npm packages read. Defaults follow OWASP's Password Storage Cheat Sheet.
 
+mod eksblowfish;
+
 use super::{args, describe, to_js, Bytes, Decoder, Task};
 use crate::error::Failure;
 use crate::pool::Ctx;
+use base64::alphabet::BCRYPT;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
 use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env};
 use password_hash::phc::PasswordHash;
 use password_hash::{PasswordHasher, PasswordVerifier};
+use subtle::ConstantTimeEq;
 
 /// OWASP: bcrypt with a work factor of 10 or more.
 pub const BCRYPT_DEFAULT_COST: u32 = 10;
@@ -19,6 +26,16 @@ pub const SCRYPT_DEFAULT_LOG_N: u32 = 17;
 /// 2²⁰ · 128 · r bytes = 1 GiB of memory at r = 8: the most one task may ask for.
 const SCRYPT_MAX_LOG_N: u32 = 20;
 const ARGON2_MAX_ITERATIONS: u32 = 64;
+
+/// bcrypt's own base64 (`./A-Za-z0-9`, no padding). The last character of a salt or hash
+/// carries unused bits, which other implementations may set: they are ignored.
+const BCRYPT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &BCRYPT,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -169,9 +186,16 @@ fn failed(what: impl std::fmt::Display) -> Failure {
 /// and `bcryptjs` packages do.
 pub fn hash_password(password: &[u8], algorithm: Algorithm, cost: u32) -> Result<String, Failure> {
     match algorithm {
-        Algorithm::Bcrypt => bcrypt::hash_with_result(password, cost)
-            .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
-            .map_err(failed),
+        Algorithm::Bcrypt => {
+            let mut salt = [0u8; 16];
+            getrandom::fill(&mut salt).map_err(failed)?;
+            let hash = eksblowfish::bcrypt(cost, &salt, password);
+            Ok(format!(
+                "$2b${cost:02}${}{}",
+                BCRYPT_BASE64.encode(salt),
+                BCRYPT_BASE64.encode(hash)
+            ))
+        }
         Algorithm::Argon2id => {
             let params = argon2::Params::new(ARGON2_MEMORY_KIB, cost, 1, None).map_err(failed)?;
             argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
@@ -222,11 +246,24 @@ fn is_bcrypt(hash: &str) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/')
 }
 
-/// Compares in constant time (each crate compares the derived hashes with `subtle`-style
-/// constant-time equality).
+/// `hash` was checked by `is_bcrypt`: `$2?$` + two cost digits + `$` + 22 characters of
+/// salt + 31 of hash.
+fn verify_bcrypt(password: &[u8], hash: &str) -> Result<bool, Failure> {
+    let cost: u32 = hash[4..6].parse().map_err(failed)?;
+    let decode = |text: &str| BCRYPT_BASE64.decode(text).map_err(failed);
+    let salt: [u8; 16] = decode(&hash[7..29])?
+        .try_into()
+        .map_err(|_| failed("bad salt length"))?;
+    let expected = decode(&hash[29..])?;
+    let actual = eksblowfish::bcrypt(cost, &salt, password);
+    Ok(bool::from(actual.as_slice().ct_eq(&expected)))
+}
+
+/// Compares in constant time (`subtle` for bcrypt; the PHC crates compare their outputs
+/// in constant time too).
 pub fn verify_password(password: &[u8], hash: &str, algorithm: Algorithm) -> Result<bool, Failure> {
     let outcome = match algorithm {
-        Algorithm::Bcrypt => return bcrypt::verify(password, hash).map_err(failed),
+        Algorithm::Bcrypt => return verify_bcrypt(password, hash),
         Algorithm::Argon2id => {
             let parsed = PasswordHash::new(hash).map_err(failed)?;
             argon2::Argon2::default().verify_password(password, &parsed)
@@ -280,6 +317,29 @@ mod tests {
             verify_password(&long[..71], &hash, Algorithm::Bcrypt),
             Ok(false)
         );
+    }
+
+    #[test]
+    fn bcrypt_verifies_openwall_s_published_vectors() {
+        let vectors = [
+            (
+                "U*U",
+                "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+            ),
+            (
+                "",
+                "$2a$05$CCCCCCCCCCCCCCCCCCCCC.7uG0VCzI2bS7j6ymqJi9CdcdxiRTWNy",
+            ),
+        ];
+        for (password, hash) in vectors {
+            assert_eq!(algorithm_of(hash), Ok(Algorithm::Bcrypt));
+            assert_eq!(
+                verify_password(password.as_bytes(), hash, Algorithm::Bcrypt),
+                Ok(true),
+                "{password:?}"
+            );
+            assert_eq!(verify_password(b"U*V", hash, Algorithm::Bcrypt), Ok(false));
+        }
     }
 
     #[test]
