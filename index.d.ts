@@ -22,6 +22,59 @@ export interface Tasks {
     input: { password: BinaryLike; hash: string }
     output: boolean
   }
+  parseCsv: {
+    input: string | NodeJS.ArrayBufferView | ArrayBuffer | ParseCsvOptions
+    output: ParseCsvResult
+  }
+}
+
+/** Papa Parse's options, less those that take functions or stream. */
+export interface ParseCsvOptions {
+  /** The CSV: a string, or UTF-8 bytes (invalid sequences become U+FFFD). */
+  input: string | NodeJS.ArrayBufferView | ArrayBuffer
+  /** Rows become objects keyed by the first row (repeated names renamed name_1, …). */
+  header?: boolean
+  /** Numbers, booleans, ISO dates (as Date) and null for empty fields; per field by name (or column number). */
+  dynamicTyping?: boolean | Record<string, boolean>
+  skipEmptyLines?: boolean | 'greedy'
+  /** Guessed among `delimitersToGuess` (default `, \t | ; \x1e \x1f`) when empty. */
+  delimiter?: string
+  delimitersToGuess?: string[]
+  /** '\n', '\r' or '\r\n'; guessed when empty. */
+  newline?: '' | '\n' | '\r' | '\r\n'
+  quoteChar?: string
+  escapeChar?: string
+  /** Lines starting with this string are skipped; `true` means '#'. */
+  comments?: boolean | string
+  /** Only the first N rows (0: all). */
+  preview?: number
+  fastMode?: boolean
+}
+
+export type CsvValue = string | number | boolean | null | Date
+
+export interface ParseCsvError {
+  type: 'Quotes' | 'Delimiter' | 'FieldMismatch'
+  code: 'MissingQuotes' | 'InvalidQuotes' | 'UndetectableDelimiter' | 'TooFewFields' | 'TooManyFields'
+  message: string
+  row?: number
+  index?: number
+}
+
+/** What Papa Parse returns for the same input and options. */
+export interface ParseCsvResult {
+  data: CsvValue[][] | Array<Record<string, CsvValue | CsvValue[]>>
+  errors: ParseCsvError[]
+  meta: {
+    delimiter: string
+    linebreak: string
+    aborted: boolean
+    truncated: boolean
+    cursor: number
+    renamedHeaders: Record<string, string> | null
+    /** With `header: true`. */
+    fields?: string[]
+  }
 }
 
 export interface HashPasswordOptions {

@@ -4,6 +4,7 @@
 
 mod args;
 mod bytes;
+mod csv;
 mod fib;
 mod hash;
 mod password;
@@ -77,6 +78,7 @@ pub static REGISTRY: &[Registered] = &[
     register::<hash::Hash>(),
     register::<password::HashPassword>(),
     register::<password::VerifyPassword>(),
+    register::<csv::ParseCsv>(),
 ];
 
 /// A Rust value as a JS value of the current environment.

@@ -1,0 +1,123 @@
+'use strict'
+// parseCsv against Papa Parse: the same input and options give the same { data, errors, meta }.
+const test = require('ava')
+const Papa = require('papaparse')
+const { Pool } = require('..')
+
+let pool
+test.before(() => {
+  pool = new Pool(2)
+})
+test.after.always(() => pool.close())
+
+const EDGE_CASES = [
+  '', 'a', 'a,b,c', 'a,b,c\n', 'a,b,c\n\n', '\n', '\n\n', 'a,b\n1,2\n3,4',
+  'a,b\r\n1,2\r\n', 'a,b\r1,2\r3,4', 'a\r\nb\nc', '"a","b"\n"1","2"', '"a,b",c\n"x\ny",z',
+  '"he said ""hi""",2', '"unterminated,1\n2,3', 'a,"b"c,d', '"a" ,b\n"c"  \nd', '"a"x,"b"',
+  'x,y\n"multi\r\nline",2', '# comment\na,b\n#another\n1,2', 'a;b;c\n1;2;3', 'a\tb\tc\n1\t2\t3',
+  'a|b\n1|2', 'one column\nonly', 'a,b\n1\n2,3,4\n', ' , \n  ,  ', 'a,b\n   \n1,2',
+  '1,2.5,-3,1e3,.5,5.,0x10,1_000,Infinity,NaN', 'true,TRUE,True,false,FALSE,null,,undefined',
+  '9007199254740991,9007199254740992,-9007199254740992,-9007199254740991, 42 ,\u00a07\u00a0',
+  '2024-01-02T03:04:05Z,2024-01-02T03:04:05.123+02:00,2024-01-02T03:04Z,2024-01-02,2024-13-45T25:61Z',
+  'h,h,h_1,h\n1,2,3,4', '\ufeffbom,x\n1,2', 'émoji 😀,ü\n"ß",\ud800', 'a,b\n"c,d",e\n"f"', '"a"\n',
+  '"""",x\n"a""b",y', 'a,,b\n,,\n', 'a,b,c\n1,2', 'x\n"', '"', '""', ',', ',,\n,,',
+]
+const OPTION_SETS = [
+  {}, { header: true }, { dynamicTyping: true }, { header: true, dynamicTyping: true },
+  { skipEmptyLines: true }, { skipEmptyLines: 'greedy', header: true }, { delimiter: ';' },
+  { comments: '#' }, { comments: true, header: true }, { preview: 1 }, { preview: 2, header: true },
+  { newline: '\r\n' }, { quoteChar: "'" }, { escapeChar: '\\' }, { header: true, dynamicTyping: { a: true, h: true } },
+  { dynamicTyping: { 0: true } }, { fastMode: true }, { delimitersToGuess: [';', '|'] },
+]
+
+// Papa Parse logs when it renames duplicate headers; the tests need no such noise.
+const papa = (input, options) => {
+  const warn = console.warn
+  console.warn = () => {}
+  try {
+    return Papa.parse(input, options)
+  } finally {
+    console.warn = warn
+  }
+}
+
+test('edge cases under every option set equal Papa Parse', async (t) => {
+  for (const options of OPTION_SETS) {
+    for (const input of EDGE_CASES) {
+      const label = `${JSON.stringify(input)} with ${JSON.stringify(options)}`
+      let expected
+      try {
+        expected = papa(input, { ...options })
+      } catch (error) {
+        await t.throwsAsync(pool.run({ input, ...options }, 'parseCsv'), { code: 'ERR_INVALID_ARG' }, label)
+        continue
+      }
+      t.deepEqual(await pool.run({ input, ...options }, 'parseCsv'), expected, label)
+    }
+  }
+})
+
+test('a string alone and a Buffer give what Papa Parse gives for the decoded text', async (t) => {
+  for (const input of EDGE_CASES) {
+    t.deepEqual(await pool.run(input, 'parseCsv'), papa(input), JSON.stringify(input))
+    const bytes = Buffer.from(input, 'utf8')
+    t.deepEqual(await pool.run(bytes, 'parseCsv'), papa(bytes.toString('utf8')), `Buffer of ${JSON.stringify(input)}`)
+  }
+  const invalidUtf8 = Buffer.from([0x61, 0x2c, 0xff, 0xfe, 0x0a, 0xc3, 0x28, 0x2c, 0x62])
+  t.deepEqual(await pool.run(invalidUtf8, 'parseCsv'), papa(invalidUtf8.toString('utf8')))
+})
+
+test('generated tables equal Papa Parse', async (t) => {
+  let seed = 7
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const pick = (list) => list[Math.floor(random() * list.length)]
+  const cells = ['plain', '', ' spaced ', '42', '-1.5e3', 'true', 'null', 'quote"inside', 'comma,inside', 'line\nbreak', 'ünï', '2020-02-02T02:02Z', '  ']
+  for (let round = 0; round < 40; round++) {
+    const columns = 1 + Math.floor(random() * 6)
+    const rows = Math.floor(random() * 30)
+    const delimiter = pick([',', ';', '\t', '|'])
+    const newline = pick(['\n', '\r\n', '\r'])
+    const quoteAll = random() < 0.3
+    const lines = []
+    for (let r = 0; r < rows; r++) {
+      const width = random() < 0.9 ? columns : 1 + Math.floor(random() * 8)
+      lines.push(Array.from({ length: width }, () => {
+        const cell = pick(cells)
+        return quoteAll || /[",\n;\t|\r]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell
+      }).join(delimiter))
+    }
+    const input = lines.join(newline) + (random() < 0.5 ? newline : '')
+    const options = pick(OPTION_SETS)
+    t.deepEqual(await pool.run({ input, ...options }, 'parseCsv'), papa(input, { ...options }), `${JSON.stringify(input)} with ${JSON.stringify(options)}`)
+  }
+})
+
+test('options that take functions are ERR_INVALID_ARG, saying so', async (t) => {
+  for (const option of ['transform', 'transformHeader', 'step', 'complete']) {
+    const error = await t.throwsAsync(pool.run({ input: 'a,b', [option]: () => {} }, 'parseCsv'), { code: 'ERR_INVALID_ARG' })
+    t.regex(error.message, new RegExp(option))
+  }
+  await t.throwsAsync(pool.run({ input: 'a', dynamicTyping: () => true }, 'parseCsv'), { code: 'ERR_INVALID_ARG' })
+  await t.throwsAsync(pool.run(42, 'parseCsv'), { code: 'ERR_INVALID_ARG' })
+  await t.throwsAsync(pool.run({ input: 5 }, 'parseCsv'), { code: 'ERR_INVALID_ARG' })
+  await t.throwsAsync(pool.run({ input: 'a', preview: -1 }, 'parseCsv'), { code: 'ERR_INVALID_ARG' })
+})
+
+test('an options object Papa Parse has already used (it writes transform: false into it) works', async (t) => {
+  const options = { header: true, dynamicTyping: true }
+  const expected = papa('a,b\n1,x', options)
+  t.is(options.transform, false)
+  t.deepEqual(await pool.run({ input: 'a,b\n1,x', ...options }, 'parseCsv'), expected)
+})
+
+test('random bytes never crash and equal Papa Parse on the decoded text', async (t) => {
+  let seed = 99
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const alphabet = [0x2c, 0x22, 0x0a, 0x0d, 0x3b, 0x09, 0x20, 0x61, 0x31, 0xc3, 0xa9, 0xff, 0x00, 0x23, 0xef, 0xbb, 0xbf]
+  for (let round = 0; round < 300; round++) {
+    const length = Math.floor(random() * 60)
+    const bytes = Buffer.from(Array.from({ length }, () => (random() < 0.8 ? alphabet[Math.floor(random() * alphabet.length)] : Math.floor(random() * 256))))
+    const options = random() < 0.5 ? {} : { header: true, dynamicTyping: true, skipEmptyLines: 'greedy' }
+    t.deepEqual(await pool.run({ input: bytes, ...options }, 'parseCsv'), papa(bytes.toString('utf8'), { ...options }), bytes.toString('hex'))
+  }
+})

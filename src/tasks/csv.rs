@@ -1,0 +1,425 @@
+//! `parseCsv`: Papa Parse's `{ data, errors, meta }` for the same input and options, parsed
+//! off the main thread and handed back as JSON text for one `JSON.parse`, the cheapest way
+//! V8 has to build many small values.
+
+mod papa;
+
+use super::{args, describe, Bytes, Decoder, Task};
+use crate::error::{Failure, Kind};
+use crate::pool::Ctx;
+use napi::bindgen_prelude::{Object, Unknown};
+use napi::{check_status, sys, Env, JsValue, ValueType};
+use papa::{DatePath, DynamicTyping, Options, SkipEmptyLines, Text};
+use std::collections::HashMap;
+use std::ptr;
+
+/// Inputs past this many bytes (Buffers) or UTF-16 units (strings) are ERR_INPUT_TOO_LARGE:
+/// the JSON for them would pass V8's largest string.
+pub const MAX_INPUT: usize = 256 << 20;
+
+/// Papa Parse options that act only when they are functions, which cannot cross to a
+/// native thread (Papa Parse writes `transform: false` into options it was given, so a
+/// non-function is left alone, as it would be there).
+const FUNCTION_OPTIONS: [&str; 7] = [
+    "transform",
+    "transformHeader",
+    "step",
+    "chunk",
+    "complete",
+    "error",
+    "beforeFirstChunk",
+];
+/// Papa Parse options that change the parse when truthy and that parseCsv does not offer.
+const UNSUPPORTED_WHEN_SET: [&str; 3] = ["worker", "download", "skipFirstNLines"];
+
+pub enum CsvSource {
+    Utf16(Text),
+    Utf8(Bytes),
+}
+
+pub struct CsvInput {
+    source: CsvSource,
+    options: Options,
+}
+
+pub struct CsvOutput {
+    json: String,
+    dates: Vec<DatePath>,
+}
+
+pub struct ParseCsv;
+
+impl Task for ParseCsv {
+    const NAME: &'static str = "parseCsv";
+    type Input = CsvInput;
+    type Output = CsvOutput;
+
+    fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<CsvInput, Failure> {
+        if let Some(source) = read_source(decoder, &data)? {
+            return Ok(CsvInput {
+                source,
+                options: Options::default(),
+            });
+        }
+        let object = args::object(&data).ok_or_else(|| {
+            Failure::invalid_type(format!(
+                "parseCsv needs a string, Buffer or TypedArray, or {{ input, …options }}; got {}",
+                describe(&data)
+            ))
+        })?;
+        let source = match args::field(&object, "input")? {
+            Some(input) => read_source(decoder, &input)?.ok_or_else(|| {
+                Failure::invalid_type(format!(
+                    "parseCsv input must be a string, Buffer or TypedArray, got {}",
+                    describe(&input)
+                ))
+            })?,
+            None => return Err(Failure::invalid_type("parseCsv options need input")),
+        };
+        Ok(CsvInput {
+            source,
+            options: read_options(&object)?,
+        })
+    }
+
+    fn run(input: CsvInput, ctx: &Ctx) -> Result<CsvOutput, Failure> {
+        let text: Text = match input.source {
+            CsvSource::Utf16(text) => text,
+            CsvSource::Utf8(bytes) => String::from_utf8_lossy(bytes.as_slice())
+                .encode_utf16()
+                .collect(),
+        };
+        if ctx.cancelled() {
+            return Err(Failure::cancelled());
+        }
+        // Papa Parse strips a byte-order mark from string input.
+        let text = text.strip_prefix(&[0xfeff]).unwrap_or(&text);
+        let results = papa::parse(text, &input.options).map_err(Failure::invalid_type)?;
+        if ctx.cancelled() {
+            return Err(Failure::cancelled());
+        }
+        let (json, dates) = papa::to_json(&results);
+        Ok(CsvOutput { json, dates })
+    }
+
+    fn encode(env: &Env, output: CsvOutput) -> napi::Result<sys::napi_value> {
+        let raw = env.raw();
+        let mut text = ptr::null_mut();
+        let mut global = ptr::null_mut();
+        let mut json = ptr::null_mut();
+        let mut parse = ptr::null_mut();
+        let mut result = ptr::null_mut();
+        // SAFETY: main thread, live env; every out-pointer is a local written once.
+        unsafe {
+            check_status!(sys::napi_create_string_utf8(
+                raw,
+                output.json.as_ptr().cast(),
+                output.json.len() as isize,
+                &mut text
+            ))?;
+            check_status!(sys::napi_get_global(raw, &mut global))?;
+            check_status!(sys::napi_get_named_property(
+                raw,
+                global,
+                c"JSON".as_ptr(),
+                &mut json
+            ))?;
+            check_status!(sys::napi_get_named_property(
+                raw,
+                json,
+                c"parse".as_ptr(),
+                &mut parse
+            ))?;
+            check_status!(sys::napi_call_function(
+                raw,
+                json,
+                parse,
+                1,
+                &text,
+                &mut result
+            ))?;
+        }
+        if !output.dates.is_empty() {
+            revive_dates(env, result, &output.dates)?;
+        }
+        Ok(result)
+    }
+}
+
+/// Replaces each date string at `paths` in `result.data` with `new Date(string)`.
+fn revive_dates(env: &Env, result: sys::napi_value, paths: &[DatePath]) -> napi::Result<()> {
+    let raw = env.raw();
+    let mut global = ptr::null_mut();
+    let mut date = ptr::null_mut();
+    let mut data = ptr::null_mut();
+    // SAFETY: main thread, live env; `result` is the object JSON.parse just returned, whose
+    // shape (data rows, keys, __parsed_extra arrays) `to_json` wrote.
+    unsafe {
+        check_status!(sys::napi_get_global(raw, &mut global))?;
+        check_status!(sys::napi_get_named_property(
+            raw,
+            global,
+            c"Date".as_ptr(),
+            &mut date
+        ))?;
+        check_status!(sys::napi_get_named_property(
+            raw,
+            result,
+            c"data".as_ptr(),
+            &mut data
+        ))?;
+        for path in paths {
+            let mut row = ptr::null_mut();
+            let (DatePath::Column(r, _) | DatePath::Field(r, _) | DatePath::Extra(r, _)) = path;
+            check_status!(sys::napi_get_element(raw, data, *r as u32, &mut row))?;
+            let (holder, key) = match path {
+                DatePath::Column(_, c) => (row, index_key(raw, *c)?),
+                DatePath::Field(_, name) => (row, utf16_key(raw, name)?),
+                DatePath::Extra(_, i) => {
+                    let mut extra = ptr::null_mut();
+                    check_status!(sys::napi_get_named_property(
+                        raw,
+                        row,
+                        c"__parsed_extra".as_ptr(),
+                        &mut extra
+                    ))?;
+                    (extra, index_key(raw, *i)?)
+                }
+            };
+            let mut text = ptr::null_mut();
+            let mut instance = ptr::null_mut();
+            check_status!(sys::napi_get_property(raw, holder, key, &mut text))?;
+            check_status!(sys::napi_new_instance(raw, date, 1, &text, &mut instance))?;
+            check_status!(sys::napi_set_property(raw, holder, key, instance))?;
+        }
+    }
+    Ok(())
+}
+
+unsafe fn index_key(raw: sys::napi_env, index: usize) -> napi::Result<sys::napi_value> {
+    let mut key = ptr::null_mut();
+    // SAFETY: the caller's contract: main thread, live env.
+    check_status!(unsafe { sys::napi_create_uint32(raw, index as u32, &mut key) })?;
+    Ok(key)
+}
+
+unsafe fn utf16_key(raw: sys::napi_env, name: &[u16]) -> napi::Result<sys::napi_value> {
+    let mut key = ptr::null_mut();
+    // SAFETY: the caller's contract: main thread, live env; `name` outlives the call.
+    check_status!(unsafe {
+        sys::napi_create_string_utf16(raw, name.as_ptr(), name.len() as isize, &mut key)
+    })?;
+    Ok(key)
+}
+
+/// A string (copied as UTF-16, as JS holds it) or bytes read in place; None otherwise.
+fn read_source(decoder: &mut Decoder, value: &Unknown<'_>) -> Result<Option<CsvSource>, Failure> {
+    if args::type_of(value) == ValueType::String {
+        let text = utf16(value)?;
+        if text.len() > MAX_INPUT {
+            return Err(too_large(text.len()));
+        }
+        return Ok(Some(CsvSource::Utf16(text)));
+    }
+    match decoder.bytes(value)? {
+        Some(bytes) if bytes.as_slice().len() > MAX_INPUT => Err(too_large(bytes.as_slice().len())),
+        Some(bytes) => Ok(Some(CsvSource::Utf8(bytes))),
+        None => Ok(None),
+    }
+}
+
+fn too_large(len: usize) -> Failure {
+    Failure::new(
+        Kind::InputTooLarge,
+        format!("parseCsv takes at most {MAX_INPUT} bytes or characters, got {len}"),
+    )
+}
+
+fn utf16(value: &Unknown<'_>) -> Result<Text, Failure> {
+    let (raw_env, raw) = (value.value().env, value.raw());
+    let mut len = 0usize;
+    // SAFETY: main thread, live env, `raw` is a string (checked by the caller); the second
+    // call writes at most `len + 1` units into a buffer of that size.
+    unsafe {
+        check_status!(sys::napi_get_value_string_utf16(
+            raw_env,
+            raw,
+            ptr::null_mut(),
+            0,
+            &mut len
+        ))?;
+        let mut text: Vec<u16> = vec![0; len + 1];
+        let mut written = 0usize;
+        check_status!(sys::napi_get_value_string_utf16(
+            raw_env,
+            raw,
+            text.as_mut_ptr(),
+            len + 1,
+            &mut written
+        ))?;
+        text.truncate(written);
+        Ok(text)
+    }
+}
+
+fn read_options(object: &Object<'_>) -> Result<Options, Failure> {
+    for name in FUNCTION_OPTIONS {
+        if args::field(object, name)?.is_some_and(|v| args::type_of(&v) == ValueType::Function) {
+            return Err(Failure::invalid_type(format!(
+                "parseCsv does not take Papa Parse's '{name}' option: functions cannot cross to a native thread"
+            )));
+        }
+    }
+    for name in UNSUPPORTED_WHEN_SET {
+        if let Some(value) = args::field(object, name)? {
+            if truthy(&value)? {
+                return Err(Failure::invalid_type(format!(
+                    "parseCsv does not support Papa Parse's '{name}' option"
+                )));
+            }
+        }
+    }
+    let quote_char = single_char(object, "quoteChar")?;
+    Ok(Options {
+        header: flag(object, "header")?,
+        dynamic_typing: dynamic_typing(object)?,
+        skip_empty_lines: skip_empty_lines(object)?,
+        delimiter: optional_text(object, "delimiter")?.unwrap_or_default(),
+        newline: optional_text(object, "newline")?,
+        quote_char: quote_char.unwrap_or(Options::default().quote_char),
+        escape_char: single_char(object, "escapeChar")?
+            .or(quote_char)
+            .unwrap_or(Options::default().escape_char),
+        comments: match args::field(object, "comments")? {
+            None => None,
+            Some(value) if args::type_of(&value) == ValueType::String => Some(utf16(&value)?),
+            Some(value) => truthy(&value)?.then(|| "#".encode_utf16().collect()),
+        },
+        preview: match args::field(object, "preview")? {
+            None => 0,
+            Some(value) => match args::number(&value) {
+                Some(n) if n >= 0.0 && n.fract() == 0.0 => n as usize,
+                _ => {
+                    return Err(Failure::out_of_range(format!(
+                        "preview must be an integer ≥ 0, got {}",
+                        describe(&value)
+                    )))
+                }
+            },
+        },
+        fast_mode: args::field(object, "fastMode")?
+            .map(|v| truthy(&v))
+            .transpose()?,
+        delimiters_to_guess: delimiters_to_guess(object)?,
+    })
+}
+
+fn dynamic_typing(object: &Object<'_>) -> Result<DynamicTyping, Failure> {
+    let Some(value) = args::field(object, "dynamicTyping")? else {
+        return Ok(DynamicTyping::Off);
+    };
+    match args::type_of(&value) {
+        ValueType::Boolean if truthy(&value)? => Ok(DynamicTyping::All),
+        ValueType::Boolean => Ok(DynamicTyping::Off),
+        ValueType::Object => {
+            let map = args::object(&value).expect("checked to be an object");
+            let mut fields = HashMap::new();
+            for key in Object::keys(&map)? {
+                let on = args::field(&map, &key)?.map(|v| truthy(&v)).transpose()?.unwrap_or(false);
+                fields.insert(key, on);
+            }
+            Ok(DynamicTyping::Fields(fields))
+        }
+        _ => Err(Failure::invalid_type(
+            "dynamicTyping must be a boolean or an object of field names; functions cannot cross to a native thread",
+        )),
+    }
+}
+
+fn skip_empty_lines(object: &Object<'_>) -> Result<SkipEmptyLines, Failure> {
+    Ok(match args::field(object, "skipEmptyLines")? {
+        None => SkipEmptyLines::No,
+        Some(value) if args::type_of(&value) == ValueType::String => {
+            if args::string(&value, "skipEmptyLines")? == "greedy" {
+                SkipEmptyLines::Greedy
+            } else {
+                SkipEmptyLines::Yes
+            }
+        }
+        Some(value) if truthy(&value)? => SkipEmptyLines::Yes,
+        Some(_) => SkipEmptyLines::No,
+    })
+}
+
+fn delimiters_to_guess(object: &Object<'_>) -> Result<Option<Vec<Text>>, Failure> {
+    let Some(list) = args::field(object, "delimitersToGuess")? else {
+        return Ok(None);
+    };
+    let not_strings = || Failure::invalid_type("delimitersToGuess must be an array of strings");
+    let list = args::object(&list).ok_or_else(not_strings)?;
+    let length = args::field(&list, "length")?
+        .and_then(|l| args::number(&l))
+        .unwrap_or(0.0) as usize;
+    (0..length)
+        .map(|i| {
+            let item = args::field(&list, &i.to_string())?.ok_or_else(not_strings)?;
+            if args::type_of(&item) != ValueType::String {
+                return Err(not_strings());
+            }
+            utf16(&item)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+fn flag(object: &Object<'_>, name: &str) -> Result<bool, Failure> {
+    args::field(object, name)?
+        .map(|v| truthy(&v))
+        .transpose()
+        .map(|v| v.unwrap_or(false))
+}
+
+/// JavaScript truthiness, as Papa Parse tests its options.
+fn truthy(value: &Unknown<'_>) -> Result<bool, Failure> {
+    let mut coerced = ptr::null_mut();
+    let mut result = false;
+    // SAFETY: main thread, live env, live value.
+    unsafe {
+        check_status!(sys::napi_coerce_to_bool(
+            value.value().env,
+            value.raw(),
+            &mut coerced
+        ))?;
+        check_status!(sys::napi_get_value_bool(
+            value.value().env,
+            coerced,
+            &mut result
+        ))?;
+    }
+    Ok(result)
+}
+
+/// A string option; an empty string counts as absent, as in Papa Parse.
+fn optional_text(object: &Object<'_>, name: &str) -> Result<Option<Text>, Failure> {
+    match args::field(object, name)? {
+        None => Ok(None),
+        Some(value) if args::type_of(&value) == ValueType::String => {
+            let text = utf16(&value)?;
+            Ok((!text.is_empty()).then_some(text))
+        }
+        Some(value) => Err(Failure::invalid_type(format!(
+            "{name} must be a string, got {}",
+            describe(&value)
+        ))),
+    }
+}
+
+fn single_char(object: &Object<'_>, name: &str) -> Result<Option<u16>, Failure> {
+    match optional_text(object, name)? {
+        None => Ok(None),
+        Some(text) if text.len() == 1 => Ok(Some(text[0])),
+        Some(_) => Err(Failure::invalid_type(format!(
+            "{name} must be a single character"
+        ))),
+    }
+}

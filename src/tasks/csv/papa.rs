@@ -1,0 +1,1111 @@
+//! Papa Parse's semantics, on UTF-16 text as JavaScript sees it (every cursor and index
+//! in its results counts UTF-16 units). Its quirks are the contract: fields are found by
+//! searching for the next delimiter and newline, a quoted field closes only before a
+//! delimiter or newline (spaces between allowed), text with no quote character at all is
+//! split directly, the header row is renamed before empty lines are dropped.
+
+use std::collections::{HashMap, HashSet};
+
+pub type Text = Vec<u16>;
+
+const QUOTE: u16 = b'"' as u16;
+const BOM: u16 = 0xfeff;
+const RECORD_SEP: u16 = 30;
+const UNIT_SEP: u16 = 31;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipEmptyLines {
+    No,
+    /// Lines that are one empty field.
+    Yes,
+    /// Lines whose fields are all whitespace.
+    Greedy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DynamicTyping {
+    Off,
+    All,
+    /// By header name, or by column number (as a string) without a header.
+    Fields(HashMap<String, bool>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub header: bool,
+    pub dynamic_typing: DynamicTyping,
+    pub skip_empty_lines: SkipEmptyLines,
+    /// Empty: guess it.
+    pub delimiter: Text,
+    /// None: guess it.
+    pub newline: Option<Text>,
+    pub quote_char: u16,
+    pub escape_char: u16,
+    pub comments: Option<Text>,
+    /// 0: no limit.
+    pub preview: usize,
+    pub fast_mode: Option<bool>,
+    pub delimiters_to_guess: Option<Vec<Text>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            header: false,
+            dynamic_typing: DynamicTyping::Off,
+            skip_empty_lines: SkipEmptyLines::No,
+            delimiter: Vec::new(),
+            newline: None,
+            quote_char: QUOTE,
+            escape_char: QUOTE,
+            comments: None,
+            preview: 0,
+            fast_mode: None,
+            delimiters_to_guess: None,
+        }
+    }
+}
+
+/// One error as Papa Parse reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError {
+    pub kind: &'static str,
+    pub code: &'static str,
+    pub message: String,
+    pub row: Option<usize>,
+    pub index: Option<usize>,
+}
+
+/// A value after `dynamicTyping`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(Text),
+    Number(f64),
+    Bool(bool),
+    Null,
+    /// An ISO date string, to become a `Date`.
+    Date(Text),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Row {
+    Array(Vec<Value>),
+    /// In header order, then `__parsed_extra` (if any) as the last entry's list.
+    Object(Vec<(Text, Value)>, Vec<Value>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Results {
+    pub data: Vec<Row>,
+    pub errors: Vec<ParseError>,
+    pub delimiter: Text,
+    pub linebreak: Text,
+    pub truncated: bool,
+    pub cursor: usize,
+    pub renamed_headers: Option<Vec<(Text, Text)>>,
+    pub fields: Option<Vec<Text>>,
+}
+
+fn index_of(hay: &[u16], needle: &[u16], from: usize) -> Option<usize> {
+    if from > hay.len() {
+        return None;
+    }
+    match needle {
+        [] => Some(from),
+        [single] => hay[from..]
+            .iter()
+            .position(|c| c == single)
+            .map(|i| i + from),
+        _ => hay[from..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|i| i + from),
+    }
+}
+
+fn split(text: &[u16], separator: &[u16]) -> Vec<Text> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while let Some(at) = index_of(text, separator, start) {
+        parts.push(text[start..at].to_vec());
+        start = at + separator.len();
+    }
+    parts.push(text[start..].to_vec());
+    parts
+}
+
+/// JavaScript's `\s` (and `trim`): its WhiteSpace and LineTerminator code points.
+pub fn is_js_space(c: u16) -> bool {
+    matches!(
+        c,
+        0x09..=0x0d
+            | 0x20
+            | 0xa0
+            | 0x1680
+            | 0x2000..=0x200a
+            | 0x2028
+            | 0x2029
+            | 0x202f
+            | 0x205f
+            | 0x3000
+            | 0xfeff
+    )
+}
+
+fn is_blank(text: &[u16]) -> bool {
+    text.iter().all(|&c| is_js_space(c))
+}
+
+fn text(s: &str) -> Text {
+    s.encode_utf16().collect()
+}
+
+/// The core scanner (Papa Parse's `Parser`), for one whole input.
+struct Scanner<'a> {
+    delim: Text,
+    newline: Text,
+    comments: Option<Text>,
+    preview: usize,
+    fast_mode: Option<bool>,
+    quote: u16,
+    escape: u16,
+    header: bool,
+    input: &'a [u16],
+}
+
+struct Scanned {
+    data: Vec<Vec<Text>>,
+    errors: Vec<ParseError>,
+    cursor: usize,
+    truncated: bool,
+    renamed_headers: Option<Vec<(Text, Text)>>,
+}
+
+const BAD_DELIMITERS: [u16; 4] = [b'\r' as u16, b'\n' as u16, QUOTE, BOM];
+
+fn is_bad(text: &[u16]) -> bool {
+    matches!(text, [c] if BAD_DELIMITERS.contains(c))
+}
+
+impl<'a> Scanner<'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        input: &'a [u16],
+        delim: &[u16],
+        newline: &[u16],
+        comments: Option<&[u16]>,
+        preview: usize,
+        fast_mode: Option<bool>,
+        quote: u16,
+        escape: u16,
+        header: bool,
+    ) -> Result<Self, String> {
+        let delim = if delim.is_empty() || is_bad(delim) {
+            text(",")
+        } else {
+            delim.to_vec()
+        };
+        let comments = comments
+            .filter(|c| !c.is_empty() && !is_bad(c))
+            .map(<[u16]>::to_vec);
+        if comments.as_deref() == Some(&delim[..]) {
+            return Err("Comment character same as delimiter".into());
+        }
+        let newline = match newline {
+            [0x0d] | [0x0a] | [0x0d, 0x0a] => newline.to_vec(),
+            _ => vec![0x0a],
+        };
+        Ok(Scanner {
+            delim,
+            newline,
+            comments,
+            preview,
+            fast_mode,
+            quote,
+            escape,
+            header,
+            input,
+        })
+    }
+
+    fn is_comment(&self, at: usize) -> bool {
+        self.comments
+            .as_ref()
+            .is_some_and(|c| self.input[at..].starts_with(c))
+    }
+
+    /// Replaces each escape+quote pair by a quote, left to right.
+    fn unescape(&self, field: &[u16]) -> Text {
+        let mut out = Vec::with_capacity(field.len());
+        let mut i = 0;
+        while i < field.len() {
+            if field[i] == self.escape && field.get(i + 1) == Some(&self.quote) {
+                out.push(self.quote);
+                i += 2;
+            } else {
+                out.push(field[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    fn scan(&self) -> Scanned {
+        let input = self.input;
+        let mut out = Scanned {
+            data: Vec::new(),
+            errors: Vec::new(),
+            cursor: 0,
+            truncated: false,
+            renamed_headers: None,
+        };
+        if input.is_empty() {
+            return out;
+        }
+        let fast = self.fast_mode == Some(true)
+            || (self.fast_mode != Some(false) && !input.contains(&self.quote));
+        if fast {
+            self.scan_fast(&mut out);
+        } else {
+            self.scan_quoted(&mut out);
+        }
+        if self.header && !out.data.is_empty() {
+            out.renamed_headers = rename_headers(&mut out.data[0]);
+        }
+        out
+    }
+
+    fn scan_fast(&self, out: &mut Scanned) {
+        let rows = split(self.input, &self.newline);
+        let last = rows.len() - 1;
+        let mut cursor = 0;
+        for (i, row) in rows.iter().enumerate() {
+            cursor += row.len();
+            if i != last {
+                cursor += self.newline.len();
+            }
+            if self.comments.as_ref().is_some_and(|c| row.starts_with(c)) {
+                continue;
+            }
+            out.data.push(split(row, &self.delim));
+            out.cursor = cursor;
+            if self.preview > 0 && i >= self.preview {
+                out.data.truncate(self.preview);
+                out.truncated = true;
+                return;
+            }
+        }
+    }
+
+    fn scan_quoted(&self, out: &mut Scanned) {
+        let input = self.input;
+        let len = input.len();
+        let (delim, newline) = (&self.delim[..], &self.newline[..]);
+        let mut cursor = 0usize;
+        let mut row: Vec<Text> = Vec::new();
+        let mut next_delim = index_of(input, delim, cursor);
+        let mut next_newline = index_of(input, newline, cursor);
+        let at = |i: usize| input.get(i).copied();
+
+        let extra_spaces = |quote_search: usize, until: Option<usize>| -> usize {
+            match until {
+                Some(until) if until > quote_search + 1 => {
+                    let between = &input[quote_search + 1..until];
+                    if is_blank(between) {
+                        between.len()
+                    } else {
+                        0
+                    }
+                }
+                _ => 0,
+            }
+        };
+
+        macro_rules! save_row {
+            ($new_cursor:expr) => {{
+                cursor = $new_cursor;
+                out.data.push(std::mem::take(&mut row));
+                out.cursor = cursor;
+                next_newline = index_of(input, newline, cursor);
+            }};
+        }
+
+        loop {
+            if at(cursor) == Some(self.quote) {
+                let mut quote_search = cursor;
+                cursor += 1;
+                loop {
+                    let Some(found) = index_of(input, &[self.quote], quote_search + 1) else {
+                        out.errors.push(ParseError {
+                            kind: "Quotes",
+                            code: "MissingQuotes",
+                            message: "Quoted field unterminated".into(),
+                            row: Some(out.data.len()),
+                            index: Some(cursor),
+                        });
+                        return self.finish(out, row, input[cursor..].to_vec());
+                    };
+                    quote_search = found;
+                    if quote_search == len - 1 {
+                        let value = self.unescape(&input[cursor..quote_search]);
+                        return self.finish(out, row, value);
+                    }
+                    if self.quote == self.escape && at(quote_search + 1) == Some(self.escape) {
+                        quote_search += 1;
+                        continue;
+                    }
+                    if self.quote != self.escape
+                        && quote_search != 0
+                        && at(quote_search - 1) == Some(self.escape)
+                    {
+                        continue;
+                    }
+                    if next_delim.is_some_and(|d| d < quote_search + 1) {
+                        next_delim = index_of(input, delim, quote_search + 1);
+                    }
+                    if next_newline.is_some_and(|n| n < quote_search + 1) {
+                        next_newline = index_of(input, newline, quote_search + 1);
+                    }
+                    let check_up_to = match (next_newline, next_delim) {
+                        (None, d) => d,
+                        (Some(n), Some(d)) => Some(n.min(d)),
+                        // Math.min(-1, n) is -1 in Papa Parse: no spaces are skipped.
+                        (Some(_), None) => None,
+                    };
+                    let spaces = extra_spaces(quote_search, check_up_to);
+                    let after = quote_search + 1 + spaces;
+                    if input.get(after..after + delim.len()) == Some(delim) {
+                        row.push(self.unescape(&input[cursor..quote_search]));
+                        cursor = after + delim.len();
+                        if next_delim.is_some_and(|d| d < cursor) {
+                            next_delim = index_of(input, delim, cursor);
+                        }
+                        if next_newline.is_some_and(|n| n < cursor) {
+                            next_newline = index_of(input, newline, cursor);
+                        }
+                        break;
+                    }
+                    let spaces = extra_spaces(quote_search, next_newline);
+                    let after = quote_search + 1 + spaces;
+                    if input.get(after..(after + newline.len()).min(len)) == Some(newline) {
+                        row.push(self.unescape(&input[cursor..quote_search]));
+                        save_row!(after + newline.len());
+                        if next_delim.is_some_and(|d| d < cursor) {
+                            next_delim = index_of(input, delim, cursor);
+                        }
+                        if self.preview > 0 && out.data.len() >= self.preview {
+                            out.truncated = true;
+                            return;
+                        }
+                        break;
+                    }
+                    out.errors.push(ParseError {
+                        kind: "Quotes",
+                        code: "InvalidQuotes",
+                        message: "Trailing quote on quoted field is malformed".into(),
+                        row: Some(out.data.len()),
+                        index: Some(cursor),
+                    });
+                    quote_search += 1;
+                }
+                continue;
+            }
+
+            if row.is_empty() && self.is_comment_at(cursor) {
+                let Some(n) = next_newline else { return };
+                cursor = n + newline.len();
+                next_newline = index_of(input, newline, cursor);
+                if next_delim.is_some_and(|d| d < cursor) {
+                    next_delim = index_of(input, delim, cursor);
+                }
+                continue;
+            }
+
+            if let Some(d) = next_delim.filter(|&d| next_newline.is_none_or(|n| d < n)) {
+                row.push(input[cursor..d].to_vec());
+                cursor = d + delim.len();
+                next_delim = index_of(input, delim, cursor);
+                continue;
+            }
+
+            if let Some(n) = next_newline {
+                row.push(input[cursor..n].to_vec());
+                save_row!(n + newline.len());
+                if self.preview > 0 && out.data.len() >= self.preview {
+                    out.truncated = true;
+                    return;
+                }
+                continue;
+            }
+            break;
+        }
+        self.finish(out, row, input[cursor.min(len)..].to_vec())
+    }
+
+    fn is_comment_at(&self, at: usize) -> bool {
+        at <= self.input.len() && self.is_comment(at)
+    }
+
+    /// The last field, the last row, and the cursor at the end.
+    fn finish(&self, out: &mut Scanned, mut row: Vec<Text>, value: Text) {
+        row.push(value);
+        out.data.push(row);
+        out.cursor = self.input.len();
+    }
+}
+
+/// Renames repeated header names `name_1`, `name_2`, … (skipping names already taken),
+/// after stripping a BOM; returns new name → original, or None if nothing was renamed.
+fn rename_headers(row: &mut [Text]) -> Option<Vec<(Text, Text)>> {
+    let mut used: HashSet<Text> = row.iter().cloned().collect();
+    let mut counts: HashMap<Text, usize> = HashMap::new();
+    let mut renamed = Vec::new();
+    for field in row.iter_mut() {
+        let header = field.strip_prefix(&[BOM]).unwrap_or(field).to_vec();
+        match counts.get(&header).copied() {
+            None | Some(0) => {
+                counts.insert(header.clone(), 1);
+                *field = header.clone();
+            }
+            Some(mut suffix) => {
+                let new = loop {
+                    let mut candidate = header.clone();
+                    candidate.extend(text(&format!("_{suffix}")));
+                    suffix += 1;
+                    if !used.contains(&candidate) {
+                        break candidate;
+                    }
+                };
+                used.insert(new.clone());
+                *field = new.clone();
+                *counts.get_mut(&header).expect("counted above") += 1;
+                renamed.push((new, header.clone()));
+            }
+        }
+        used.insert(header);
+    }
+    (!renamed.is_empty()).then_some(renamed)
+}
+
+/// `guessLineEndings`: looks at the first MiB with quoted stretches removed.
+fn guess_line_endings(input: &[u16], quote: u16) -> Text {
+    let head = &input[..input.len().min(1 << 20)];
+    let mut unquoted = Vec::with_capacity(head.len());
+    let mut i = 0;
+    loop {
+        let Some(open) = index_of(head, &[quote], i) else {
+            unquoted.extend_from_slice(&head[i..]);
+            break;
+        };
+        let Some(close) = index_of(head, &[quote], open + 1) else {
+            unquoted.extend_from_slice(&head[i..]);
+            break;
+        };
+        unquoted.extend_from_slice(&head[i..open]);
+        i = close + 1;
+    }
+    let r = split(&unquoted, &[0x0d]);
+    let n = split(&unquoted, &[0x0a]);
+    let n_appears_first = n.len() > 1 && n[0].len() < r[0].len();
+    if r.len() == 1 || n_appears_first {
+        return vec![0x0a];
+    }
+    let with_n = r.iter().filter(|part| part.first() == Some(&0x0a)).count();
+    if with_n as f64 >= r.len() as f64 / 2.0 {
+        vec![0x0d, 0x0a]
+    } else {
+        vec![0x0d]
+    }
+}
+
+fn is_empty_line(row: &[Text], skip: SkipEmptyLines) -> bool {
+    match skip {
+        SkipEmptyLines::Greedy => row.iter().all(|f| is_blank(f)),
+        _ => row.len() == 1 && row[0].is_empty(),
+    }
+}
+
+/// `guessDelimiter`: the candidate whose first ten rows have the most even field counts
+/// (more fields breaking ties), if it averages about two fields or more.
+fn guess_delimiter(
+    input: &[u16],
+    newline: &[u16],
+    options: &Options,
+) -> Result<Option<Text>, String> {
+    let candidates = options.delimiters_to_guess.clone().unwrap_or_else(|| {
+        vec![
+            text(","),
+            text("\t"),
+            text("|"),
+            text(";"),
+            vec![RECORD_SEP],
+            vec![UNIT_SEP],
+        ]
+    });
+    let mut best: Option<(Text, f64, f64)> = None; // delimiter, delta, average field count
+    for delim in candidates {
+        let preview = Scanner::new(
+            input,
+            &delim,
+            newline,
+            options.comments.as_deref(),
+            10,
+            None,
+            QUOTE,
+            QUOTE,
+            false,
+        )?
+        .scan();
+        let (mut delta, mut total, mut empty_lines) = (0usize, 0usize, 0usize);
+        let mut previous: Option<usize> = None;
+        for row in &preview.data {
+            if options.skip_empty_lines != SkipEmptyLines::No
+                && is_empty_line(row, options.skip_empty_lines)
+            {
+                empty_lines += 1;
+                continue;
+            }
+            let count = row.len();
+            total += count;
+            match previous {
+                None => previous = Some(count),
+                Some(before) if count > 0 => {
+                    delta += count.abs_diff(before);
+                    previous = Some(count);
+                }
+                Some(_) => {}
+            }
+        }
+        let average = if preview.data.is_empty() {
+            0.0
+        } else {
+            total as f64 / (preview.data.len() - empty_lines) as f64
+        };
+        let delta = delta as f64;
+        let better = match &best {
+            None => true,
+            Some((_, best_delta, best_average)) => {
+                delta < *best_delta || (delta == *best_delta && average > *best_average)
+            }
+        };
+        if average > 1.99 && better {
+            best = Some((delim, delta, average));
+        }
+    }
+    Ok(best.map(|(delim, _, _)| delim))
+}
+
+/// `Papa.parse(input, options)` for a whole string (BOM already stripped). Err is the
+/// message of an exception Papa Parse would throw.
+pub fn parse(input: &[u16], options: &Options) -> Result<Results, String> {
+    let newline = match &options.newline {
+        Some(newline) if !newline.is_empty() => newline.clone(),
+        _ => guess_line_endings(input, options.quote_char),
+    };
+    let mut delimiter_error = false;
+    let delimiter = if options.delimiter.is_empty() {
+        guess_delimiter(input, &newline, options)?.unwrap_or_else(|| {
+            delimiter_error = true;
+            text(",")
+        })
+    } else {
+        options.delimiter.clone()
+    };
+    let preview = if options.preview > 0 && options.header {
+        options.preview + 1
+    } else {
+        options.preview
+    };
+    let scanner = Scanner::new(
+        input,
+        &delimiter,
+        &newline,
+        options.comments.as_deref(),
+        preview,
+        options.fast_mode,
+        options.quote_char,
+        options.escape_char,
+        options.header,
+    )?;
+    let Scanned {
+        mut data,
+        mut errors,
+        cursor,
+        truncated,
+        renamed_headers,
+    } = scanner.scan();
+    if delimiter_error {
+        errors.push(ParseError {
+            kind: "Delimiter",
+            code: "UndetectableDelimiter",
+            message: "Unable to auto-detect delimiting character; defaulted to ','".into(),
+            row: None,
+            index: None,
+        });
+    }
+    if options.skip_empty_lines != SkipEmptyLines::No {
+        data.retain(|row| !is_empty_line(row, options.skip_empty_lines));
+    }
+    let fields = if options.header && !data.is_empty() {
+        Some(data.remove(0))
+    } else {
+        None
+    };
+    let typed = TypedFields::new(&options.dynamic_typing);
+    let rows = match &fields {
+        Some(names) => data
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let parsed = row.len();
+                if parsed != names.len() {
+                    let (code, which) = if parsed > names.len() {
+                        ("TooManyFields", "Too many")
+                    } else {
+                        ("TooFewFields", "Too few")
+                    };
+                    errors.push(ParseError {
+                        kind: "FieldMismatch",
+                        code,
+                        message: format!(
+                            "{which} fields: expected {} fields but parsed {parsed}",
+                            names.len()
+                        ),
+                        row: Some(i),
+                        index: None,
+                    });
+                }
+                let mut extra = Vec::new();
+                let mut named = Vec::with_capacity(names.len().min(parsed));
+                for (j, value) in row.into_iter().enumerate() {
+                    match names.get(j) {
+                        Some(name) => named.push((name.clone(), typed.apply(name, value))),
+                        None => extra.push(typed.apply(&text("__parsed_extra"), value)),
+                    }
+                }
+                Row::Object(named, extra)
+            })
+            .collect(),
+        None => data
+            .into_iter()
+            .map(|row| {
+                Row::Array(
+                    row.into_iter()
+                        .enumerate()
+                        .map(|(j, value)| typed.apply(&text(&j.to_string()), value))
+                        .collect(),
+                )
+            })
+            .collect(),
+    };
+    Ok(Results {
+        data: rows,
+        errors,
+        delimiter: scanner.delim.clone(),
+        linebreak: scanner.newline.clone(),
+        truncated,
+        cursor,
+        renamed_headers,
+        fields: if options.header {
+            Some(fields.unwrap_or_default())
+        } else {
+            None
+        },
+    })
+}
+
+/// Which fields `dynamicTyping` converts.
+struct TypedFields<'a>(&'a DynamicTyping);
+
+impl<'a> TypedFields<'a> {
+    fn new(config: &'a DynamicTyping) -> Self {
+        TypedFields(config)
+    }
+
+    fn applies(&self, field: &[u16]) -> bool {
+        match self.0 {
+            DynamicTyping::Off => false,
+            DynamicTyping::All => true,
+            DynamicTyping::Fields(map) => map
+                .get(&String::from_utf16_lossy(field))
+                .copied()
+                .unwrap_or(false),
+        }
+    }
+
+    fn apply(&self, field: &[u16], value: Text) -> Value {
+        if !self.applies(field) {
+            return Value::Text(value);
+        }
+        dynamic_value(value)
+    }
+}
+
+/// Papa Parse's `parseDynamic`: booleans, floats within ±2⁵³, ISO dates, and null for "".
+pub fn dynamic_value(value: Text) -> Value {
+    match &value[..] {
+        [] => Value::Null,
+        v if v == text("true") || v == text("TRUE") => Value::Bool(true),
+        v if v == text("false") || v == text("FALSE") => Value::Bool(false),
+        v => match float(v) {
+            Some(number) => Value::Number(number),
+            None if is_iso_date(v) => Value::Date(value),
+            None => Value::Text(value),
+        },
+    }
+}
+
+const MAX_FLOAT: f64 = 9_007_199_254_740_992.0; // 2^53
+
+/// `/^\s*-?(\d+\.?|\.\d+|\d+\.\d+)([eE][-+]?\d+)?\s*$/`, then parseFloat, strictly
+/// within ±2⁵³.
+fn float(value: &[u16]) -> Option<f64> {
+    let start = value.iter().position(|&c| !is_js_space(c))?;
+    let end = value.iter().rposition(|&c| !is_js_space(c))? + 1;
+    let body = &value[start..end];
+    let digit = |c: u16| (b'0' as u16..=b'9' as u16).contains(&c);
+    let mut i = usize::from(body.first() == Some(&(b'-' as u16)));
+    let int_digits = body[i..].iter().take_while(|&&c| digit(c)).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if body.get(i) == Some(&(b'.' as u16)) {
+        i += 1;
+        frac_digits = body[i..].iter().take_while(|&&c| digit(c)).count();
+        i += frac_digits;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return None;
+    }
+    if matches!(body.get(i), Some(&c) if c == b'e' as u16 || c == b'E' as u16) {
+        let mut j = i + 1;
+        if matches!(body.get(j), Some(&c) if c == b'+' as u16 || c == b'-' as u16) {
+            j += 1;
+        }
+        let exp_digits = body[j.min(body.len())..]
+            .iter()
+            .take_while(|&&c| digit(c))
+            .count();
+        if exp_digits == 0 {
+            return None;
+        }
+        i = j + exp_digits;
+    }
+    if i != body.len() {
+        return None;
+    }
+    let ascii: String = body.iter().map(|&c| c as u8 as char).collect();
+    let number: f64 = ascii.parse().ok()?;
+    (number > -MAX_FLOAT && number < MAX_FLOAT).then_some(number)
+}
+
+/// Papa Parse's ISO_DATE: `YYYY-MM-DDTHH:mm[:ss[.fff…]]` then `Z` or `±HH:mm`, digits range-checked
+/// only as its regex does (`[01]\d`, `[0-3]\d`, `[0-2]\d`, `[0-5]\d`); seconds are required
+/// for a fraction.
+fn is_iso_date(value: &[u16]) -> bool {
+    let Ok(s) = String::from_utf16(value) else {
+        return false;
+    };
+    let b = s.as_bytes();
+    let digit = |i: usize, max: u8| b.get(i).is_some_and(|c| (b'0'..=max).contains(c));
+    let d = |i: usize| digit(i, b'9');
+    let date = d(0)
+        && d(1)
+        && d(2)
+        && d(3)
+        && b.get(4) == Some(&b'-')
+        && digit(5, b'1')
+        && d(6)
+        && b.get(7) == Some(&b'-')
+        && digit(8, b'3')
+        && d(9)
+        && b.get(10) == Some(&b'T')
+        && digit(11, b'2')
+        && d(12)
+        && b.get(13) == Some(&b':')
+        && digit(14, b'5')
+        && d(15);
+    if !date {
+        return false;
+    }
+    let mut i = 16;
+    if b.get(i) == Some(&b':') && digit(i + 1, b'5') && d(i + 2) {
+        i += 3;
+        if b.get(i) == Some(&b'.') {
+            let fraction = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if fraction == 0 {
+                return false;
+            }
+            i += 1 + fraction;
+        }
+    }
+    match b.get(i) {
+        Some(b'Z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            i + 6 == b.len()
+                && digit(i + 1, b'2')
+                && d(i + 2)
+                && b[i + 3] == b':'
+                && digit(i + 4, b'5')
+                && d(i + 5)
+        }
+        _ => false,
+    }
+}
+
+/// Where a date sits in `data`: row, then key (header) or column, then index in
+/// `__parsed_extra` if it is there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatePath {
+    Column(usize, usize),
+    Field(usize, Text),
+    Extra(usize, usize),
+}
+
+/// The results as JSON text for one `JSON.parse` on the main thread, and the dates to
+/// turn into `Date` objects after it (JSON has none).
+pub fn to_json(results: &Results) -> (String, Vec<DatePath>) {
+    let mut out = String::with_capacity(64);
+    let mut dates = Vec::new();
+    out.push_str("{\"data\":[");
+    for (r, row) in results.data.iter().enumerate() {
+        if r > 0 {
+            out.push(',');
+        }
+        match row {
+            Row::Array(values) => {
+                out.push('[');
+                for (c, value) in values.iter().enumerate() {
+                    if c > 0 {
+                        out.push(',');
+                    }
+                    if write_value(&mut out, value) {
+                        dates.push(DatePath::Column(r, c));
+                    }
+                }
+                out.push(']');
+            }
+            Row::Object(named, extra) => {
+                out.push('{');
+                for (i, (name, value)) in named.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_str(&mut out, name);
+                    out.push(':');
+                    if write_value(&mut out, value) {
+                        dates.push(DatePath::Field(r, name.clone()));
+                    }
+                }
+                if !extra.is_empty() {
+                    if !named.is_empty() {
+                        out.push(',');
+                    }
+                    out.push_str("\"__parsed_extra\":[");
+                    for (i, value) in extra.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        if write_value(&mut out, value) {
+                            dates.push(DatePath::Extra(r, i));
+                        }
+                    }
+                    out.push(']');
+                }
+                out.push('}');
+            }
+        }
+    }
+    out.push_str("],\"errors\":[");
+    for (i, error) in results.errors.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!(
+            "{{\"type\":\"{}\",\"code\":\"{}\",\"message\":",
+            error.kind, error.code
+        ));
+        write_str(&mut out, &text(&error.message));
+        if let Some(row) = error.row {
+            out.push_str(&format!(",\"row\":{row}"));
+        }
+        if let Some(index) = error.index {
+            out.push_str(&format!(",\"index\":{index}"));
+        }
+        out.push('}');
+    }
+    out.push_str("],\"meta\":{\"delimiter\":");
+    write_str(&mut out, &results.delimiter);
+    out.push_str(",\"linebreak\":");
+    write_str(&mut out, &results.linebreak);
+    out.push_str(&format!(
+        ",\"aborted\":false,\"truncated\":{},\"cursor\":{},\"renamedHeaders\":",
+        results.truncated, results.cursor
+    ));
+    match &results.renamed_headers {
+        None => out.push_str("null"),
+        Some(pairs) => {
+            out.push('{');
+            for (i, (new, old)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(&mut out, new);
+                out.push(':');
+                write_str(&mut out, old);
+            }
+            out.push('}');
+        }
+    }
+    if let Some(fields) = &results.fields {
+        out.push_str(",\"fields\":[");
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_str(&mut out, field);
+        }
+        out.push(']');
+    }
+    out.push_str("}}");
+    (out, dates)
+}
+
+/// Writes one value; true if it is a date.
+fn write_value(out: &mut String, value: &Value) -> bool {
+    match value {
+        Value::Text(t) => write_str(out, t),
+        Value::Date(t) => {
+            write_str(out, t);
+            return true;
+        }
+        Value::Number(n) => out.push_str(ryu::Buffer::new().format_finite(*n)),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.push_str("null"),
+    }
+    false
+}
+
+/// A JSON string of UTF-16 text; lone surrogates (legal in JS strings) as `\u` escapes.
+pub fn write_str(out: &mut String, text: &[u16]) {
+    out.push('"');
+    for unit in char::decode_utf16(text.iter().copied()) {
+        match unit {
+            Ok('"') => out.push_str("\\\""),
+            Ok('\\') => out.push_str("\\\\"),
+            Ok(c) if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            Ok(c) => out.push(c),
+            Err(lone) => out.push_str(&format!("\\u{:04x}", lone.unpaired_surrogate())),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(input: &str, options: &Options) -> Results {
+        parse(&text(input), options).unwrap()
+    }
+
+    fn strings(row: &Row) -> Vec<String> {
+        match row {
+            Row::Array(values) => values
+                .iter()
+                .map(|v| match v {
+                    Value::Text(t) => String::from_utf16_lossy(t),
+                    other => format!("{other:?}"),
+                })
+                .collect(),
+            Row::Object(..) => panic!("expected an array row"),
+        }
+    }
+
+    #[test]
+    fn numbers_follow_papa_parse_s_pattern_and_range() {
+        for (input, expected) in [
+            ("1", Some(1.0)),
+            (" -2.5e3 ", Some(-2500.0)),
+            (".5", Some(0.5)),
+            ("5.", Some(5.0)),
+            ("1.e2", Some(100.0)),
+        ] {
+            assert_eq!(float(&text(input)), expected, "{input}");
+        }
+        for input in [
+            "",
+            "-",
+            ".",
+            "1e",
+            "0x10",
+            "1_0",
+            "Infinity",
+            "NaN",
+            "1 2",
+            "9007199254740992",
+            "--1",
+        ] {
+            assert_eq!(float(&text(input)), None, "{input}");
+        }
+        assert_eq!(
+            float(&text("9007199254740991")),
+            Some(9_007_199_254_740_991.0)
+        );
+    }
+
+    #[test]
+    fn iso_dates_as_papa_parse_s_regex_reads_them() {
+        for date in [
+            "2024-01-02T03:04Z",
+            "2024-01-02T03:04:05Z",
+            "2024-01-02T03:04:05.1+02:00",
+            "2024-19-39T29:59-23:59",
+        ] {
+            assert!(is_iso_date(&text(date)), "{date}");
+        }
+        for not in [
+            "2024-01-02",
+            "2024-01-02T03:04",
+            "2024-01-02T03:04:05.Z",
+            "2024-01-02 03:04Z",
+            "2024-01-02T03:04:05+0200",
+        ] {
+            assert!(!is_iso_date(&text(not)), "{not}");
+        }
+    }
+
+    #[test]
+    fn line_endings_are_guessed_outside_quotes() {
+        assert_eq!(
+            guess_line_endings(&text("a\r\nb\r\nc"), QUOTE),
+            text("\r\n")
+        );
+        assert_eq!(guess_line_endings(&text("a\rb\rc"), QUOTE), text("\r"));
+        assert_eq!(guess_line_endings(&text("\"x\ry\"\na"), QUOTE), text("\n"));
+        assert_eq!(guess_line_endings(&text("abc"), QUOTE), text("\n"));
+    }
+
+    #[test]
+    fn repeated_headers_are_renamed_around_taken_names() {
+        let mut row = vec![text("a"), text("a"), text("a_1"), text("a")];
+        let renamed = rename_headers(&mut row).unwrap();
+        assert_eq!(row, vec![text("a"), text("a_2"), text("a_1"), text("a_3")]);
+        assert_eq!(
+            renamed,
+            vec![(text("a_2"), text("a")), (text("a_3"), text("a"))]
+        );
+    }
+
+    #[test]
+    fn quoted_fields_escapes_and_errors() {
+        let results = parse_str("\"a,b\",\"c\"\"d\"\n\"open", &Options::default());
+        assert_eq!(strings(&results.data[0]), vec!["a,b", "c\"d"]);
+        assert_eq!(strings(&results.data[1]), vec!["open"]);
+        assert_eq!(results.errors[0].code, "MissingQuotes");
+        assert_eq!(
+            (results.errors[0].row, results.errors[0].index),
+            (Some(1), Some(14))
+        );
+        assert_eq!(results.cursor, 18);
+    }
+}
