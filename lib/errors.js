@@ -61,5 +61,6 @@ module.exports = {
   poolClosed,
   timedOut,
   aborted,
+  taskFailed,
   fromNative,
 }

@@ -1,15 +1,16 @@
 //! `parseCsv`: Papa Parse's `{ data, errors, meta }` for the same input and options, parsed
-//! off the main thread and handed back as JSON text for one `JSON.parse`, the cheapest way
-//! V8 has to build many small values.
+//! off the main thread. The rows go back as flat typed arrays and one string of all texts,
+//! from which `lib/csv.js` builds the JS values: much cheaper on the main thread than
+//! parsing the same rows out of JSON text.
 
 mod papa;
 
 use super::{args, describe, Bytes, Decoder, Task};
 use crate::error::{Failure, Kind};
 use crate::pool::Ctx;
-use napi::bindgen_prelude::{Object, Unknown};
+use napi::bindgen_prelude::{Float64Array, Object, ToNapiValue, Uint32Array, Uint8Array, Unknown};
 use napi::{check_status, sys, Env, JsValue, ValueType};
-use papa::{DatePath, DynamicTyping, Options, SkipEmptyLines, Text};
+use papa::{Cells, DynamicTyping, Options, SkipEmptyLines, Text};
 use std::collections::HashMap;
 use std::ptr;
 
@@ -42,9 +43,33 @@ pub struct CsvInput {
     options: Options,
 }
 
+/// All texts of the rows as V8 will hold them: one byte per unit when every unit fits
+/// (converted here, off the main thread), else UTF-16.
+pub enum Texts {
+    Latin1(Vec<u8>),
+    Utf16(Vec<u16>),
+}
+
+impl Texts {
+    fn new(units: Vec<u16>) -> Self {
+        if units.iter().all(|&unit| unit < 0x100) {
+            Texts::Latin1(units.into_iter().map(|unit| unit as u8).collect())
+        } else {
+            Texts::Utf16(units)
+        }
+    }
+}
+
 pub struct CsvOutput {
-    json: String,
-    dates: Vec<DatePath>,
+    row_lengths: Vec<u32>,
+    kinds: Vec<u8>,
+    numbers: Vec<f64>,
+    texts: Texts,
+    text_ends: Vec<u32>,
+    /// The header names, with `header: true`.
+    fields: Option<Vec<Text>>,
+    /// `{ errors, meta }` as JSON text.
+    errors_and_meta: String,
 }
 
 pub struct ParseCsv;
@@ -98,118 +123,73 @@ impl Task for ParseCsv {
         if ctx.cancelled() {
             return Err(Failure::cancelled());
         }
-        let (json, dates) = papa::to_json(&results);
-        Ok(CsvOutput { json, dates })
+        let Cells {
+            row_lengths,
+            kinds,
+            numbers,
+            texts,
+            text_ends,
+        } = papa::cells(&results);
+        Ok(CsvOutput {
+            row_lengths,
+            kinds,
+            numbers,
+            texts: Texts::new(texts),
+            text_ends,
+            errors_and_meta: papa::errors_and_meta_json(&results),
+            fields: results.fields,
+        })
     }
 
+    /// `{ rowLengths, kinds, numbers, texts, textEnds, fields, errorsAndMeta }` for
+    /// `lib/csv.js` to finish into Papa Parse's result.
     fn encode(env: &Env, output: CsvOutput) -> napi::Result<sys::napi_value> {
-        let raw = env.raw();
-        let mut text = ptr::null_mut();
-        let mut global = ptr::null_mut();
-        let mut json = ptr::null_mut();
-        let mut parse = ptr::null_mut();
-        let mut result = ptr::null_mut();
-        // SAFETY: main thread, live env; every out-pointer is a local written once.
-        unsafe {
-            check_status!(sys::napi_create_string_utf8(
-                raw,
-                output.json.as_ptr().cast(),
-                output.json.len() as isize,
-                &mut text
-            ))?;
-            check_status!(sys::napi_get_global(raw, &mut global))?;
-            check_status!(sys::napi_get_named_property(
-                raw,
-                global,
-                c"JSON".as_ptr(),
-                &mut json
-            ))?;
-            check_status!(sys::napi_get_named_property(
-                raw,
-                json,
-                c"parse".as_ptr(),
-                &mut parse
-            ))?;
-            check_status!(sys::napi_call_function(
-                raw,
-                json,
-                parse,
-                1,
-                &text,
-                &mut result
-            ))?;
-        }
-        if !output.dates.is_empty() {
-            revive_dates(env, result, &output.dates)?;
-        }
-        Ok(result)
+        let mut parts = Object::new(env)?;
+        parts.set("rowLengths", Uint32Array::new(output.row_lengths))?;
+        parts.set("kinds", Uint8Array::new(output.kinds))?;
+        parts.set("numbers", Float64Array::new(output.numbers))?;
+        parts.set("textEnds", Uint32Array::new(output.text_ends))?;
+        // SAFETY: main thread, live env, buffers that outlive the calls.
+        let texts = unsafe { js_string(env.raw(), &output.texts) }?;
+        parts.set("texts", texts)?;
+        let fields = match output.fields {
+            None => None,
+            Some(names) => Some(
+                names
+                    .into_iter()
+                    // SAFETY: as above.
+                    .map(|name| unsafe { js_string(env.raw(), &Texts::new(name)) })
+                    .collect::<napi::Result<Vec<_>>>()?,
+            ),
+        };
+        parts.set("fields", fields)?;
+        parts.set("errorsAndMeta", output.errors_and_meta)?;
+        // SAFETY: as above.
+        unsafe { Object::to_napi_value(env.raw(), parts) }
     }
 }
 
-/// Replaces each date string at `paths` in `result.data` with `new Date(string)`.
-fn revive_dates(env: &Env, result: sys::napi_value, paths: &[DatePath]) -> napi::Result<()> {
-    let raw = env.raw();
-    let mut global = ptr::null_mut();
-    let mut date = ptr::null_mut();
-    let mut data = ptr::null_mut();
-    // SAFETY: main thread, live env; `result` is the object JSON.parse just returned, whose
-    // shape (data rows, keys, __parsed_extra arrays) `to_json` wrote.
+/// A JS string of these texts.
+unsafe fn js_string(raw: sys::napi_env, texts: &Texts) -> napi::Result<Unknown<'static>> {
+    let mut value = ptr::null_mut();
+    // SAFETY: the caller's contract: main thread, live env, `texts` outlives the call.
     unsafe {
-        check_status!(sys::napi_get_global(raw, &mut global))?;
-        check_status!(sys::napi_get_named_property(
-            raw,
-            global,
-            c"Date".as_ptr(),
-            &mut date
-        ))?;
-        check_status!(sys::napi_get_named_property(
-            raw,
-            result,
-            c"data".as_ptr(),
-            &mut data
-        ))?;
-        for path in paths {
-            let mut row = ptr::null_mut();
-            let (DatePath::Column(r, _) | DatePath::Field(r, _) | DatePath::Extra(r, _)) = path;
-            check_status!(sys::napi_get_element(raw, data, *r as u32, &mut row))?;
-            let (holder, key) = match path {
-                DatePath::Column(_, c) => (row, index_key(raw, *c)?),
-                DatePath::Field(_, name) => (row, utf16_key(raw, name)?),
-                DatePath::Extra(_, i) => {
-                    let mut extra = ptr::null_mut();
-                    check_status!(sys::napi_get_named_property(
-                        raw,
-                        row,
-                        c"__parsed_extra".as_ptr(),
-                        &mut extra
-                    ))?;
-                    (extra, index_key(raw, *i)?)
-                }
-            };
-            let mut text = ptr::null_mut();
-            let mut instance = ptr::null_mut();
-            check_status!(sys::napi_get_property(raw, holder, key, &mut text))?;
-            check_status!(sys::napi_new_instance(raw, date, 1, &text, &mut instance))?;
-            check_status!(sys::napi_set_property(raw, holder, key, instance))?;
+        match texts {
+            Texts::Latin1(bytes) => check_status!(sys::napi_create_string_latin1(
+                raw,
+                bytes.as_ptr().cast(),
+                bytes.len() as isize,
+                &mut value
+            ))?,
+            Texts::Utf16(units) => check_status!(sys::napi_create_string_utf16(
+                raw,
+                units.as_ptr(),
+                units.len() as isize,
+                &mut value
+            ))?,
         }
+        Ok(Unknown::from_raw_unchecked(raw, value))
     }
-    Ok(())
-}
-
-unsafe fn index_key(raw: sys::napi_env, index: usize) -> napi::Result<sys::napi_value> {
-    let mut key = ptr::null_mut();
-    // SAFETY: the caller's contract: main thread, live env.
-    check_status!(unsafe { sys::napi_create_uint32(raw, index as u32, &mut key) })?;
-    Ok(key)
-}
-
-unsafe fn utf16_key(raw: sys::napi_env, name: &[u16]) -> napi::Result<sys::napi_value> {
-    let mut key = ptr::null_mut();
-    // SAFETY: the caller's contract: main thread, live env; `name` outlives the call.
-    check_status!(unsafe {
-        sys::napi_create_string_utf16(raw, name.as_ptr(), name.len() as isize, &mut key)
-    })?;
-    Ok(key)
 }
 
 /// A string (copied as UTF-16, as JS holds it) or bytes read in place; None otherwise.

@@ -933,71 +933,71 @@ fn is_iso_date(value: &[u16]) -> bool {
     }
 }
 
-/// Where a date sits in `data`: row, then key (header) or column, then index in
-/// `__parsed_extra` if it is there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatePath {
-    Column(usize, usize),
-    Field(usize, Text),
-    Extra(usize, usize),
+/// Kinds of cells in `Cells::kinds`; `lib/csv.js` reads the same numbers.
+pub mod kind {
+    pub const TEXT: u8 = 0;
+    pub const NUMBER: u8 = 1;
+    pub const TRUE: u8 = 2;
+    pub const FALSE: u8 = 3;
+    pub const NULL: u8 = 4;
+    pub const DATE: u8 = 5;
 }
 
-/// The results as JSON text for one `JSON.parse` on the main thread, and the dates to
-/// turn into `Date` objects after it (JSON has none).
-pub fn to_json(results: &Results) -> (String, Vec<DatePath>) {
-    let mut out = String::with_capacity(64);
-    let mut dates = Vec::new();
-    out.push_str("{\"data\":[");
-    for (r, row) in results.data.iter().enumerate() {
-        if r > 0 {
-            out.push(',');
-        }
-        match row {
-            Row::Array(values) => {
-                out.push('[');
-                for (c, value) in values.iter().enumerate() {
-                    if c > 0 {
-                        out.push(',');
-                    }
-                    if write_value(&mut out, value) {
-                        dates.push(DatePath::Column(r, c));
-                    }
+/// The rows as flat arrays for `lib/csv.js` to build JS values from: far cheaper on the
+/// main thread than parsing them out of JSON text. Cells come row by row (object rows:
+/// their header fields, then `__parsed_extra`); numbers and texts in the order of their cells.
+#[derive(Debug, Default, PartialEq)]
+pub struct Cells {
+    pub row_lengths: Vec<u32>,
+    pub kinds: Vec<u8>,
+    pub numbers: Vec<f64>,
+    /// All texts (and dates), back to back; `text_ends[i]` is where the i-th one ends.
+    pub texts: Vec<u16>,
+    pub text_ends: Vec<u32>,
+}
+
+impl Cells {
+    fn push(&mut self, value: &Value<'_>) {
+        let kind = match value {
+            Value::Text(t) | Value::Date(t) => {
+                self.texts.extend_from_slice(t);
+                self.text_ends.push(self.texts.len() as u32);
+                if matches!(value, Value::Date(_)) {
+                    kind::DATE
+                } else {
+                    kind::TEXT
                 }
-                out.push(']');
             }
-            Row::Object(named, extra) => {
-                let names = results.fields.as_deref().unwrap_or_default();
-                out.push('{');
-                for (i, (name, value)) in names.iter().zip(named).enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_str(&mut out, name);
-                    out.push(':');
-                    if write_value(&mut out, value) {
-                        dates.push(DatePath::Field(r, name.clone()));
-                    }
-                }
-                if !extra.is_empty() {
-                    if !named.is_empty() {
-                        out.push(',');
-                    }
-                    out.push_str("\"__parsed_extra\":[");
-                    for (i, value) in extra.iter().enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        if write_value(&mut out, value) {
-                            dates.push(DatePath::Extra(r, i));
-                        }
-                    }
-                    out.push(']');
-                }
-                out.push('}');
+            Value::Number(n) => {
+                self.numbers.push(*n);
+                kind::NUMBER
             }
+            Value::Bool(true) => kind::TRUE,
+            Value::Bool(false) => kind::FALSE,
+            Value::Null => kind::NULL,
+        };
+        self.kinds.push(kind);
+    }
+}
+
+pub fn cells(results: &Results<'_>) -> Cells {
+    let mut cells = Cells::default();
+    for row in &results.data {
+        let (named, extra): (&[Value], &[Value]) = match row {
+            Row::Array(values) => (values, &[]),
+            Row::Object(values, extra) => (values, extra),
+        };
+        cells.row_lengths.push((named.len() + extra.len()) as u32);
+        for value in named.iter().chain(extra) {
+            cells.push(value);
         }
     }
-    out.push_str("],\"errors\":[");
+    cells
+}
+
+/// `{ errors, meta }` as JSON text: small, so one `JSON.parse` is cheapest for them.
+pub fn errors_and_meta_json(results: &Results<'_>) -> String {
+    let mut out = String::from("{\"errors\":[");
     for (i, error) in results.errors.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -1049,26 +1049,11 @@ pub fn to_json(results: &Results) -> (String, Vec<DatePath>) {
         out.push(']');
     }
     out.push_str("}}");
-    (out, dates)
-}
-
-/// Writes one value; true if it is a date.
-fn write_value(out: &mut String, value: &Value<'_>) -> bool {
-    match value {
-        Value::Text(t) => write_str(out, t),
-        Value::Date(t) => {
-            write_str(out, t);
-            return true;
-        }
-        Value::Number(n) => out.push_str(ryu::Buffer::new().format_finite(*n)),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Null => out.push_str("null"),
-    }
-    false
+    out
 }
 
 /// A JSON string of UTF-16 text; lone surrogates (legal in JS strings) as `\u` escapes.
-pub fn write_str(out: &mut String, text: &[u16]) {
+fn write_str(out: &mut String, text: &[u16]) {
     out.push('"');
     for unit in char::decode_utf16(text.iter().copied()) {
         match unit {
