@@ -343,7 +343,9 @@ class Pool extends EventEmitter {
       const kind = kinds === null ? 0 : kinds[index]
       if (kind !== 0) task.reject(errors.fromNative(kind, values[index]))
       else if (task.finish === undefined) task.resolve(values[index])
-      else this.#finish(task, values[index])
+      // Finishing builds many values: each gets a turn of its own, so several results
+      // arriving together do not hold the event loop for all of them at once.
+      else setImmediate(this.#finish, task, values[index])
     }
     if (faults != null) {
       for (const message of faults) this.#fault(message)
@@ -352,7 +354,7 @@ class Pool extends EventEmitter {
     if (exited) this.#resolveExited()
   }
 
-  #finish(task, value) {
+  #finish = (task, value) => {
     let result
     try {
       result = task.finish(value)

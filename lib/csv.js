@@ -1,81 +1,57 @@
 'use strict'
 // parseCsv's last step, on the main thread: Papa Parse's rows built from the flat parts the
 // native side sends (src/tasks/csv.rs): a kind per cell, the numbers, and all texts in one
-// string sliced per cell. Building values in a JS loop costs far less than JSON.parse of
-// the same rows; object rows with every header field come from an object literal compiled
-// once per header, so they all share one shape.
+// string sliced per cell. Building values in a JS loop costs far less than JSON.parse of the
+// same rows. The loop is generated once per call so that its cursors are plain locals (a
+// closure's would live in a context object) and, with a header, each complete row is one
+// object literal, so all rows share one shape.
 
-// The cell kinds of `papa::kind` in src/tasks/csv/papa.rs.
-const TEXT = 0
-const NUMBER = 1
-const TRUE = 2
-const FALSE = 3
-const NULL = 4
-const DATE = 5
+// The cell kinds of `papa::kind` in src/tasks/csv/papa.rs: 0 text, 1 number, 2 true,
+// 3 false, 4 null, 5 date. `CELL` reads the next cell, advancing the cursors.
+const CELL = `((kind = kinds[cell++]) === 1 ? numbers[number++]
+  : kind === 0 ? (end = textEnds[text++], value = texts.slice(start, end), start = end, value)
+  : kind === 2 ? true : kind === 3 ? false : kind === 4 ? null
+  : (end = textEnds[text++], value = new Date(texts.slice(start, end)), start = end, value))`
 
-/** `(next) => ({ "a": next(), "b": next(), … })` for these header names, in order. */
-function compileRowLiteral(fields) {
-  const entries = fields.map((field) => `${JSON.stringify(field)}: next()`)
-  return new Function('next', `return { ${entries.join(', ')} }`)
+function rowsSource(fields) {
+  if (fields == null) {
+    return `for (let r = 0; r < rows; r++) {
+      const row = []
+      for (let j = rowLengths[r]; j > 0; j--) row.push(${CELL})
+      data[r] = row
+    }`
+  }
+  // An object literal for complete rows; `__proto__` would set the prototype in a literal
+  // (and in Papa Parse's assignment too), so those rows take the general path.
+  const literal = fields.length > 0 && !fields.includes('__proto__')
+    ? `if (length === ${fields.length}) { data[r] = { ${fields.map((f) => `${JSON.stringify(f)}: ${CELL}`).join(',\n')} }; continue }`
+    : ''
+  return `for (let r = 0; r < rows; r++) {
+    const length = rowLengths[r]
+    ${literal}
+    // Short or long rows, as Papa Parse builds them: field by field, extras in a list.
+    const row = {}
+    const named = Math.min(length, fields.length)
+    for (let j = 0; j < named; j++) row[fields[j]] = ${CELL}
+    if (length > fields.length) {
+      const extra = []
+      for (let j = named; j < length; j++) extra.push(${CELL})
+      row.__parsed_extra = extra
+    }
+    data[r] = row
+  }`
 }
 
 function finishCsv({ rowLengths, kinds, numbers, texts, textEnds, fields, errorsAndMeta }) {
   const { errors, meta } = JSON.parse(errorsAndMeta)
-  let cell = 0
-  let number = 0
-  let text = 0
-  let textStart = 0
-  const nextText = () => {
-    const end = textEnds[text++]
-    const value = texts.slice(textStart, end)
-    textStart = end
-    return value
-  }
-  const next = () => {
-    switch (kinds[cell++]) {
-      case TEXT:
-        return nextText()
-      case NUMBER:
-        return numbers[number++]
-      case TRUE:
-        return true
-      case FALSE:
-        return false
-      case NULL:
-        return null
-      case DATE:
-        return new Date(nextText())
-    }
-  }
-
-  const data = new Array(rowLengths.length)
-  if (fields == null) {
-    for (let r = 0; r < rowLengths.length; r++) {
-      const row = []
-      for (let j = rowLengths[r]; j > 0; j--) row.push(next())
-      data[r] = row
-    }
-  } else {
-    const literal = fields.length > 0 && !fields.includes('__proto__') ? compileRowLiteral(fields) : undefined
-    for (let r = 0; r < rowLengths.length; r++) {
-      const length = rowLengths[r]
-      if (length === fields.length && literal !== undefined) {
-        data[r] = literal(next)
-        continue
-      }
-      // Short or long rows, as Papa Parse builds them: field by field, extras in a list.
-      const row = {}
-      const named = Math.min(length, fields.length)
-      for (let j = 0; j < named; j++) row[fields[j]] = next()
-      if (length > fields.length) {
-        const extra = []
-        for (let j = named; j < length; j++) extra.push(next())
-        row.__parsed_extra = extra
-      }
-      data[r] = row
-    }
-  }
-  return { data, errors, meta }
+  const build = new Function('rowLengths', 'kinds', 'numbers', 'texts', 'textEnds', 'fields', `
+    'use strict'
+    const rows = rowLengths.length
+    const data = new Array(rows)
+    let cell = 0, number = 0, text = 0, start = 0, kind, end, value
+    ${rowsSource(fields)}
+    return data`)
+  return { data: build(rowLengths, kinds, numbers, texts, textEnds, fields), errors, meta }
 }
 
 module.exports = { finishCsv }
