@@ -121,3 +121,33 @@ test('random bytes never crash and equal Papa Parse on the decoded text', async 
     t.deepEqual(await pool.run({ input: bytes, ...options }, 'parseCsv'), papa(bytes.toString('utf8'), { ...options }), bytes.toString('hex'))
   }
 })
+
+/** Papa Parse's rows turned into the columns `output: 'columns'` promises. */
+function papaColumns(result, header) {
+  const rows = result.data
+  const fields = header ? result.meta.fields : Array.from({ length: Math.max(0, ...rows.map((row) => row.length)) }, (_, j) => String(j))
+  const columns = fields.map((field, j) => rows.map((row) => (header ? (Object.hasOwn(row, field) ? row[field] : undefined) : row[j])))
+  return { fields, columns }
+}
+
+test("output: 'columns' is Papa Parse's rows, column by column; all-number columns as Float64Array", async (t) => {
+  const optionSets = [{}, { header: true }, { dynamicTyping: true }, { header: true, dynamicTyping: true, skipEmptyLines: true }]
+  const inputs = [...EDGE_CASES, 'n,m\n1,2\n3,4\n5,6', '1,2\n3\n4,5,6']
+  for (const options of optionSets) {
+    for (const input of inputs) {
+      const label = `${JSON.stringify(input)} with ${JSON.stringify(options)}`
+      const papaResult = papa(input, { ...options })
+      const expected = papaColumns(papaResult, Boolean(options.header))
+      const ours = await pool.run({ input, ...options, output: 'columns' }, 'parseCsv')
+      t.deepEqual(ours.fields, expected.fields, label)
+      t.deepEqual(ours.errors, papaResult.errors, label)
+      t.deepEqual(ours.meta, papaResult.meta, label)
+      expected.columns.forEach((values, j) => {
+        const numeric = values.length > 0 && values.every((v) => typeof v === 'number')
+        t.is(ours.columns[j] instanceof Float64Array, numeric, `${label}, column ${j}`)
+        t.deepEqual(Array.from(ours.columns[j]), values, `${label}, column ${j}`)
+      })
+    }
+  }
+  await t.throwsAsync(pool.run({ input: 'a', output: 'table' }, 'parseCsv'), { code: 'ERR_INVALID_ARG' })
+})

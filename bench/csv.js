@@ -51,6 +51,18 @@ async function main() {
     report({ name: `${label}: wall time`, unit: 'ms', ours: median(oursRuns, 'wall'), anchor: median(theirRuns, 'wall'), anchorName: 'papaparse', higherIsBetter: false, target: label.startsWith('header') ? 3 : undefined })
     report({ name: `${label}: main-thread time`, unit: 'ms', ours: median(oursRuns, 'main'), anchor: median(theirRuns, 'main'), anchorName: 'papaparse', higherIsBetter: false, target: label.startsWith('header') ? 5 : undefined })
   }
+  // output: 'columns', beyond Papa Parse: numeric columns cross as Float64Arrays.
+  const columns = () => measure(() => pool.run({ input: csv, header: true, dynamicTyping: true, output: 'columns' }, 'parseCsv'))
+  await columns()
+  const columnRuns = []
+  await medianOf(RUNS, async () => columnRuns.push(await columns()))
+  const papaHeaderTyped = () => measure(async () => Papa.parse(csv, { header: true, dynamicTyping: true }))
+  const papaRuns = []
+  await medianOf(RUNS, async () => papaRuns.push(await papaHeaderTyped()))
+  const medianOfRuns = (runs, key) => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)]
+  report({ name: "output: 'columns': main-thread time", unit: 'ms', ours: medianOfRuns(columnRuns, 'main'), anchor: medianOfRuns(papaRuns, 'main'), anchorName: 'papaparse', higherIsBetter: false })
+  report({ name: "output: 'columns': wall time", unit: 'ms', ours: medianOfRuns(columnRuns, 'wall'), anchor: medianOfRuns(papaRuns, 'wall'), anchorName: 'papaparse', higherIsBetter: false })
+
   // Event-loop delay while four parses are in flight (Papa Parse: four in turn, as it
   // must on the main thread): how late each tick of a 1 ms interval came, p99. The
   // interval is armed a turn before the work starts, so a blocked stretch is counted.

@@ -7,11 +7,35 @@
 // object literal, so all rows share one shape.
 
 // The cell kinds of `papa::kind` in src/tasks/csv/papa.rs: 0 text, 1 number, 2 true,
-// 3 false, 4 null, 5 date. `CELL` reads the next cell, advancing the cursors.
+// 3 false, 4 null, 5 date, 6 missing. `CELL` reads the next cell, advancing the cursors.
 const CELL = `((kind = kinds[cell++]) === 1 ? numbers[number++]
   : kind === 0 ? (end = textEnds[text++], value = texts.slice(start, end), start = end, value)
   : kind === 2 ? true : kind === 3 ? false : kind === 4 ? null
-  : (end = textEnds[text++], value = new Date(texts.slice(start, end)), start = end, value))`
+  : kind === 5 ? (end = textEnds[text++], value = new Date(texts.slice(start, end)), start = end, value)
+  : undefined)`
+
+/** Compiles `(parts…) => built`, with the cursors as locals of the generated function. */
+function compile(body) {
+  return new Function('rowLengths', 'kinds', 'numbers', 'texts', 'textEnds', 'fields', 'numericColumns', 'rowCount', `
+    'use strict'
+    let cell = 0, number = 0, text = 0, start = 0, kind, end, value
+    ${body}`)
+}
+
+// `output: 'columns'`: numeric columns arrive as Float64Arrays, as they are; the others are
+// built from the cells, column after column.
+const buildColumns = compile(`
+  const columns = new Array(fields.length)
+  for (let c = 0; c < fields.length; c++) {
+    if (numericColumns[c] !== null) {
+      columns[c] = numericColumns[c]
+      continue
+    }
+    const column = new Array(rowCount)
+    for (let r = 0; r < rowCount; r++) column[r] = ${CELL}
+    columns[c] = column
+  }
+  return columns`)
 
 function rowsSource(fields) {
   if (fields == null) {
@@ -42,16 +66,18 @@ function rowsSource(fields) {
   }`
 }
 
-function finishCsv({ rowLengths, kinds, numbers, texts, textEnds, fields, errorsAndMeta }) {
+function finishCsv({ rowLengths, numericColumns, rowCount, kinds, numbers, texts, textEnds, fields, errorsAndMeta }) {
   const { errors, meta } = JSON.parse(errorsAndMeta)
-  const build = new Function('rowLengths', 'kinds', 'numbers', 'texts', 'textEnds', 'fields', `
-    'use strict'
+  if (numericColumns !== undefined) {
+    const columns = buildColumns(undefined, kinds, numbers, texts, textEnds, fields, numericColumns, rowCount)
+    return { fields, columns, errors, meta }
+  }
+  const buildRows = compile(`
     const rows = rowLengths.length
     const data = new Array(rows)
-    let cell = 0, number = 0, text = 0, start = 0, kind, end, value
     ${rowsSource(fields)}
     return data`)
-  return { data: build(rowLengths, kinds, numbers, texts, textEnds, fields), errors, meta }
+  return { data: buildRows(rowLengths, kinds, numbers, texts, textEnds, fields), errors, meta }
 }
 
 module.exports = { finishCsv }

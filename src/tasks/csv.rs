@@ -10,7 +10,7 @@ use crate::error::{Failure, Kind};
 use crate::pool::Ctx;
 use napi::bindgen_prelude::{Float64Array, Object, ToNapiValue, Uint32Array, Uint8Array, Unknown};
 use napi::{check_status, sys, Env, JsValue, ValueType};
-use papa::{Cells, DynamicTyping, Options, SkipEmptyLines, Text};
+use papa::{Columns, DynamicTyping, Layout, Options, SkipEmptyLines, Text};
 use std::collections::HashMap;
 use std::ptr;
 
@@ -60,13 +60,25 @@ impl Texts {
     }
 }
 
+/// The rows in the layout asked for, without their texts (which travel as `Texts`).
+pub enum Shape {
+    Rows {
+        row_lengths: Vec<u32>,
+    },
+    /// Per column: its numbers, or None if its values are among the cells.
+    Columns {
+        numeric: Vec<Option<Vec<f64>>>,
+        row_count: u32,
+    },
+}
+
 pub struct CsvOutput {
-    row_lengths: Vec<u32>,
+    shape: Shape,
     kinds: Vec<u8>,
     numbers: Vec<f64>,
     texts: Texts,
     text_ends: Vec<u32>,
-    /// The header names, with `header: true`.
+    /// The header names (rows with `header: true`), or every column's name (columns).
     fields: Option<Vec<Text>>,
     /// `{ errors, meta }` as JSON text.
     errors_and_meta: String,
@@ -123,29 +135,55 @@ impl Task for ParseCsv {
         if ctx.cancelled() {
             return Err(Failure::cancelled());
         }
-        let Cells {
-            row_lengths,
-            kinds,
-            numbers,
-            texts,
-            text_ends,
-        } = papa::cells(&results);
+        let errors_and_meta = papa::errors_and_meta_json(&results);
+        let (shape, cells, fields) = match input.options.layout {
+            Layout::Rows => {
+                let cells = papa::cells(&results);
+                let shape = Shape::Rows {
+                    row_lengths: cells.row_lengths.clone(),
+                };
+                (shape, cells, results.fields)
+            }
+            Layout::Columns => {
+                let Columns {
+                    fields,
+                    numeric,
+                    cells,
+                } = papa::columns(&results);
+                let row_count = results.data.len() as u32;
+                (Shape::Columns { numeric, row_count }, cells, Some(fields))
+            }
+        };
         Ok(CsvOutput {
-            row_lengths,
-            kinds,
-            numbers,
-            texts: Texts::new(texts),
-            text_ends,
-            errors_and_meta: papa::errors_and_meta_json(&results),
-            fields: results.fields,
+            shape,
+            kinds: cells.kinds,
+            numbers: cells.numbers,
+            texts: Texts::new(cells.texts),
+            text_ends: cells.text_ends,
+            fields,
+            errors_and_meta,
         })
     }
 
-    /// `{ rowLengths, kinds, numbers, texts, textEnds, fields, errorsAndMeta }` for
-    /// `lib/csv.js` to finish into Papa Parse's result.
+    /// `{ rowLengths | numericColumns, kinds, numbers, texts, textEnds, fields,
+    /// errorsAndMeta }` for `lib/csv.js` to finish into Papa Parse's result (or columns).
     fn encode(env: &Env, output: CsvOutput) -> napi::Result<sys::napi_value> {
         let mut parts = Object::new(env)?;
-        parts.set("rowLengths", Uint32Array::new(output.row_lengths))?;
+        match output.shape {
+            Shape::Rows { row_lengths } => {
+                parts.set("rowLengths", Uint32Array::new(row_lengths))?
+            }
+            Shape::Columns { numeric, row_count } => {
+                parts.set("rowCount", row_count)?;
+                parts.set(
+                    "numericColumns",
+                    numeric
+                        .into_iter()
+                        .map(|column| column.map(Float64Array::new))
+                        .collect::<Vec<_>>(),
+                )?
+            }
+        }
         parts.set("kinds", Uint8Array::new(output.kinds))?;
         parts.set("numbers", Float64Array::new(output.numbers))?;
         parts.set("textEnds", Uint32Array::new(output.text_ends))?;
@@ -261,6 +299,13 @@ fn read_options(object: &Object<'_>) -> Result<Options, Failure> {
     }
     let quote_char = single_char(object, "quoteChar")?;
     Ok(Options {
+        layout: args::choice(
+            object,
+            "output",
+            "parseCsv output",
+            &[("rows", Layout::Rows), ("columns", Layout::Columns)],
+            Layout::Rows,
+        )?,
         header: flag(object, "header")?,
         dynamic_typing: dynamic_typing(object)?,
         skip_empty_lines: skip_empty_lines(object)?,

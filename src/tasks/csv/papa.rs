@@ -31,8 +31,18 @@ pub enum DynamicTyping {
     Fields(HashMap<String, bool>),
 }
 
+/// How the rows are handed back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Papa Parse's `data`: arrays, or objects with a header.
+    Rows,
+    /// `{ fields, columns }`, numeric columns as Float64Array.
+    Columns,
+}
+
 #[derive(Debug, Clone)]
 pub struct Options {
+    pub layout: Layout,
     pub header: bool,
     pub dynamic_typing: DynamicTyping,
     pub skip_empty_lines: SkipEmptyLines,
@@ -52,6 +62,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            layout: Layout::Rows,
             header: false,
             dynamic_typing: DynamicTyping::Off,
             skip_empty_lines: SkipEmptyLines::No,
@@ -941,6 +952,8 @@ pub mod kind {
     pub const FALSE: u8 = 3;
     pub const NULL: u8 = 4;
     pub const DATE: u8 = 5;
+    /// A row too short to have this column (column layout only): `undefined`.
+    pub const MISSING: u8 = 6;
 }
 
 /// The rows as flat arrays for `lib/csv.js` to build JS values from: far cheaper on the
@@ -957,6 +970,10 @@ pub struct Cells {
 }
 
 impl Cells {
+    fn push_missing(&mut self) {
+        self.kinds.push(kind::MISSING);
+    }
+
     fn push(&mut self, value: &Value<'_>) {
         let kind = match value {
             Value::Text(t) | Value::Date(t) => {
@@ -993,6 +1010,74 @@ pub fn cells(results: &Results<'_>) -> Cells {
         }
     }
     cells
+}
+
+/// The rows turned into columns (`output: 'columns'`): a column that holds a number in
+/// every row is a plain `f64` vector, to cross as a Float64Array with no copy; the other
+/// columns go through `cells`, column after column, `MISSING` where a row is too short.
+/// Values past the header (`__parsed_extra`) have no column.
+#[derive(Debug, Default, PartialEq)]
+pub struct Columns {
+    pub fields: Vec<Text>,
+    /// Per column: its numbers, or None if its values are in `cells`.
+    pub numeric: Vec<Option<Vec<f64>>>,
+    /// Holds `row_lengths` = one entry per non-numeric column (its row count).
+    pub cells: Cells,
+}
+
+/// A row's values that have a column: all of an array row, the named ones of an object row.
+fn columned<'r, 'a>(row: &'r Row<'a>) -> &'r [Value<'a>] {
+    match row {
+        Row::Array(values) | Row::Object(values, _) => values,
+    }
+}
+
+pub fn columns(results: &Results<'_>) -> Columns {
+    let fields: Vec<Text> = match &results.fields {
+        Some(fields) => fields.clone(),
+        None => {
+            let width = results
+                .data
+                .iter()
+                .map(|row| columned(row).len())
+                .max()
+                .unwrap_or(0);
+            (0..width).map(|j| text(&j.to_string())).collect()
+        }
+    };
+    let value = |row, j: usize| columned(row).get(j);
+    let mut columns = Columns {
+        numeric: Vec::with_capacity(fields.len()),
+        ..Columns::default()
+    };
+    for j in 0..fields.len() {
+        let all_numbers = results
+            .data
+            .iter()
+            .all(|row| matches!(value(row, j), Some(Value::Number(_))));
+        if all_numbers && !results.data.is_empty() {
+            let numbers = results
+                .data
+                .iter()
+                .map(|row| match value(row, j) {
+                    Some(Value::Number(n)) => *n,
+                    _ => unreachable!("checked above"),
+                })
+                .collect();
+            columns.numeric.push(Some(numbers));
+            continue;
+        }
+        columns.numeric.push(None);
+        columns.cells.row_lengths.push(results.data.len() as u32);
+        for row in &results.data {
+            match value(row, j) {
+                Some(v) => columns.cells.push(v),
+                None => columns.cells.push_missing(),
+            }
+        }
+    }
+    columns.fields = fields;
+    columns
 }
 
 /// `{ errors, meta }` as JSON text: small, so one `JSON.parse` is cheapest for them.
