@@ -24,7 +24,7 @@ export interface Tasks {
   }
   parseCsv: {
     input: string | NodeJS.ArrayBufferView | ArrayBuffer | ParseCsvOptions
-    output: ParseCsvResult
+    output: ParseCsvResult | ParseCsvColumns
   }
 }
 
@@ -49,6 +49,11 @@ export interface ParseCsvOptions {
   /** Only the first N rows (0: all). */
   preview?: number
   fastMode?: boolean
+  /**
+   * 'rows' (default): Papa Parse's result. 'columns': `{ fields, columns, errors, meta }`,
+   * columns holding a number in every row as Float64Array (beyond Papa Parse).
+   */
+  output?: 'rows' | 'columns'
 }
 
 export type CsvValue = string | number | boolean | null | Date
@@ -65,7 +70,22 @@ export interface ParseCsvError {
 export interface ParseCsvResult {
   data: CsvValue[][] | Array<Record<string, CsvValue | CsvValue[]>>
   errors: ParseCsvError[]
-  meta: {
+  meta: ParseCsvMeta
+}
+
+/**
+ * `output: 'columns'`: the header names (or column numbers) and one column per name; a
+ * column is a Float64Array when every row holds a number there, else its values
+ * (`undefined` where a row is too short). Values past the header have no column.
+ */
+export interface ParseCsvColumns {
+  fields: string[]
+  columns: Array<Float64Array | Array<CsvValue | undefined>>
+  errors: ParseCsvError[]
+  meta: ParseCsvMeta
+}
+
+export interface ParseCsvMeta {
     delimiter: string
     linebreak: string
     aborted: boolean
@@ -74,7 +94,6 @@ export interface ParseCsvResult {
     renamedHeaders: Record<string, string> | null
     /** With `header: true`. */
     fields?: string[]
-  }
 }
 
 export interface HashPasswordOptions {
@@ -185,6 +204,9 @@ export declare class Pool extends EventEmitter {
   /** Queues one task; hash with `encoding: 'buffer'` gives a Buffer, any other a string. */
   run(data: HashOptions<'buffer'>, name: 'hash' | RunOptions<'hash'>): Promise<Buffer>
   run(data: BinaryLike | HashOptions<'hex' | 'base64' | 'base64url'>, name: 'hash' | RunOptions<'hash'>): Promise<string>
+  /** parseCsv: Papa Parse's rows, or columns with `output: 'columns'`. */
+  run(data: ParseCsvOptions & { output: 'columns' }, name: 'parseCsv' | RunOptions<'parseCsv'>): Promise<ParseCsvColumns>
+  run(data: string | NodeJS.ArrayBufferView | ArrayBuffer | (ParseCsvOptions & { output?: 'rows' }), name: 'parseCsv' | RunOptions<'parseCsv'>): Promise<ParseCsvResult>
   /** fib of a bigint is a bigint. */
   run(data: bigint | { n: bigint; algorithm?: FibOptions['algorithm'] }, name: 'fib' | RunOptions<'fib'>): Promise<bigint>
   /** Queues one task. Never throws: every failure is a rejection with a `code` (PoolError). */

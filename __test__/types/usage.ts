@@ -17,12 +17,15 @@ async function usage(): Promise<void> {
   const ok: boolean = await pool.run({ password: 'p', hash: encoded }, 'verifyPassword')
   const table = await pool.run({ input: 'a,b\n1,2', header: true, dynamicTyping: { a: true } }, 'parseCsv')
   const fields: string[] | undefined = table.meta.fields
+  const rows = table.data
+  const byColumn = await pool.run({ input: 'a\n1', header: true, output: 'columns' }, 'parseCsv')
+  const first: Float64Array | Array<unknown> = byColumn.columns[0]
   const histogram: Histogram = pool.runTime
   const count: number = pool.threads + pool.queueSize + pool.completed + pool.utilization
   pool.on('drain', () => {})
   pool.on('error', (error) => error.code satisfies 'ERR_POOL_FAULT')
   await pool.run(1, 'fib').catch((error: PoolError) => error.code satisfies string)
-  void [small, big, recursive, digest, digestOf, raw, encoded, ok, fields, histogram, count]
+  void [small, big, recursive, digest, digestOf, raw, encoded, ok, fields, rows, first, histogram, count]
 
   // @ts-expect-error no such hash algorithm
   await pool.run({ data: 'x', algorithm: 'sha999' }, 'hash')
@@ -32,6 +35,8 @@ async function usage(): Promise<void> {
   await pool.run({ password: 'p' }, 'verifyPassword')
   // @ts-expect-error functions cannot cross to a native thread
   await pool.run({ input: 'a', transform: (v: string) => v }, 'parseCsv')
+  // @ts-expect-error no such output
+  await pool.run({ input: 'a', output: 'table' }, 'parseCsv')
   // @ts-expect-error unknown task name
   await pool.run(1, 'fibonacci')
   // @ts-expect-error fib takes no string
