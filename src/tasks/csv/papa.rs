@@ -91,6 +91,70 @@ pub struct ParseError {
 /// A field as scanned: a slice of the input, or owned when quotes were unescaped.
 pub type Cell<'a> = Cow<'a, [u16]>;
 
+/// Rows stored flat: every cell back to back, and each row's length. One allocation for
+/// all rows instead of one per row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table<T> {
+    pub cells: Vec<T>,
+    pub lengths: Vec<usize>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            cells: Vec::new(),
+            lengths: Vec::new(),
+        }
+    }
+}
+
+impl<T> Table<T> {
+    pub fn len(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// Ends the row begun after the last one ended.
+    fn end_row(&mut self, row_start: usize) {
+        self.lengths.push(self.cells.len() - row_start);
+    }
+
+    /// Each row as a slice, in order.
+    pub fn rows(&self) -> impl Iterator<Item = &[T]> {
+        let mut start = 0;
+        self.lengths.iter().map(move |&length| {
+            let row = &self.cells[start..start + length];
+            start += length;
+            row
+        })
+    }
+
+    /// Keeps the first `rows` rows.
+    fn truncate(&mut self, rows: usize) {
+        let cells = self.lengths.iter().take(rows).sum();
+        self.lengths.truncate(rows);
+        self.cells.truncate(cells);
+    }
+
+    /// The rows for which `keep` is true, moved into a new table.
+    fn retain_rows(self, mut keep: impl FnMut(&[T]) -> bool) -> Self {
+        let mut kept = Table {
+            cells: Vec::with_capacity(self.cells.len()),
+            lengths: Vec::with_capacity(self.lengths.len()),
+        };
+        let mut cells = self.cells.into_iter();
+        let mut row: Vec<T> = Vec::new();
+        for length in self.lengths {
+            row.extend(cells.by_ref().take(length));
+            if keep(&row) {
+                kept.lengths.push(length);
+                kept.cells.append(&mut row);
+            }
+            row.clear();
+        }
+        kept
+    }
+}
+
 /// A value after `dynamicTyping`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
@@ -103,16 +167,10 @@ pub enum Value<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Row<'a> {
-    Array(Vec<Value<'a>>),
-    /// Values in the order of `Results::fields` (fewer when the row was short), then
-    /// those past the header, for `__parsed_extra`.
-    Object(Vec<Value<'a>>, Vec<Value<'a>>),
-}
-
-#[derive(Debug, Clone, PartialEq)]
 pub struct Results<'a> {
-    pub data: Vec<Row<'a>>,
+    /// The rows, typed. With a header, a row's first `fields.len()` values are its named
+    /// fields (fewer if it was short) and the rest go to `__parsed_extra`.
+    pub data: Table<Value<'a>>,
     pub errors: Vec<ParseError>,
     pub delimiter: Text,
     pub linebreak: Text,
@@ -191,7 +249,7 @@ struct Scanner<'a> {
 }
 
 struct Scanned<'a> {
-    data: Vec<Vec<Cell<'a>>>,
+    data: Table<Cell<'a>>,
     errors: Vec<ParseError>,
     cursor: usize,
     truncated: bool,
@@ -276,7 +334,7 @@ impl<'a> Scanner<'a> {
     fn scan(&self) -> Scanned<'a> {
         let input = self.input;
         let mut out = Scanned {
-            data: Vec::new(),
+            data: Table::default(),
             errors: Vec::new(),
             cursor: 0,
             truncated: false,
@@ -292,8 +350,9 @@ impl<'a> Scanner<'a> {
         } else {
             self.scan_quoted(&mut out);
         }
-        if self.header && !out.data.is_empty() {
-            out.renamed_headers = rename_headers(&mut out.data[0]);
+        if self.header && out.data.len() > 0 {
+            let first = out.data.lengths[0];
+            out.renamed_headers = rename_headers(&mut out.data.cells[..first]);
         }
         out
     }
@@ -311,12 +370,13 @@ impl<'a> Scanner<'a> {
             if self.comments.as_ref().is_some_and(|c| row.starts_with(c)) {
                 continue;
             }
-            out.data.push(
+            let row_start = out.data.cells.len();
+            out.data.cells.extend(
                 split_slices(row, &self.delim)
                     .into_iter()
-                    .map(Cow::Borrowed)
-                    .collect(),
+                    .map(Cow::Borrowed),
             );
+            out.data.end_row(row_start);
             out.cursor = cursor;
             if self.preview > 0 && i >= self.preview {
                 out.data.truncate(self.preview);
@@ -331,7 +391,8 @@ impl<'a> Scanner<'a> {
         let len = input.len();
         let (delim, newline) = (&self.delim[..], &self.newline[..]);
         let mut cursor = 0usize;
-        let mut row: Vec<Cell<'a>> = Vec::new();
+        // Where the row being scanned begins in `out.data.cells`.
+        let mut row_start = 0usize;
         let mut next_delim = index_of(input, delim, cursor);
         let mut next_newline = index_of(input, newline, cursor);
         let at = |i: usize| input.get(i).copied();
@@ -353,7 +414,8 @@ impl<'a> Scanner<'a> {
         macro_rules! save_row {
             ($new_cursor:expr) => {{
                 cursor = $new_cursor;
-                out.data.push(std::mem::take(&mut row));
+                out.data.end_row(row_start);
+                row_start = out.data.cells.len();
                 out.cursor = cursor;
                 next_newline = index_of(input, newline, cursor);
             }};
@@ -372,12 +434,12 @@ impl<'a> Scanner<'a> {
                             row: Some(out.data.len()),
                             index: Some(cursor),
                         });
-                        return self.finish(out, row, Cow::Borrowed(&input[cursor..]));
+                        return self.finish(out, row_start, Cow::Borrowed(&input[cursor..]));
                     };
                     quote_search = found;
                     if quote_search == len - 1 {
                         let value = self.unescape(&input[cursor..quote_search]);
-                        return self.finish(out, row, value);
+                        return self.finish(out, row_start, value);
                     }
                     if self.quote == self.escape && at(quote_search + 1) == Some(self.escape) {
                         quote_search += 1;
@@ -404,7 +466,9 @@ impl<'a> Scanner<'a> {
                     let spaces = extra_spaces(quote_search, check_up_to);
                     let after = quote_search + 1 + spaces;
                     if input.get(after..after + delim.len()) == Some(delim) {
-                        row.push(self.unescape(&input[cursor..quote_search]));
+                        out.data
+                            .cells
+                            .push(self.unescape(&input[cursor..quote_search]));
                         cursor = after + delim.len();
                         if next_delim.is_some_and(|d| d < cursor) {
                             next_delim = index_of(input, delim, cursor);
@@ -417,7 +481,9 @@ impl<'a> Scanner<'a> {
                     let spaces = extra_spaces(quote_search, next_newline);
                     let after = quote_search + 1 + spaces;
                     if input.get(after..(after + newline.len()).min(len)) == Some(newline) {
-                        row.push(self.unescape(&input[cursor..quote_search]));
+                        out.data
+                            .cells
+                            .push(self.unescape(&input[cursor..quote_search]));
                         save_row!(after + newline.len());
                         if next_delim.is_some_and(|d| d < cursor) {
                             next_delim = index_of(input, delim, cursor);
@@ -440,7 +506,7 @@ impl<'a> Scanner<'a> {
                 continue;
             }
 
-            if row.is_empty() && self.is_comment_at(cursor) {
+            if out.data.cells.len() == row_start && self.is_comment_at(cursor) {
                 let Some(n) = next_newline else { return };
                 cursor = n + newline.len();
                 next_newline = index_of(input, newline, cursor);
@@ -451,14 +517,14 @@ impl<'a> Scanner<'a> {
             }
 
             if let Some(d) = next_delim.filter(|&d| next_newline.is_none_or(|n| d < n)) {
-                row.push(Cow::Borrowed(&input[cursor..d]));
+                out.data.cells.push(Cow::Borrowed(&input[cursor..d]));
                 cursor = d + delim.len();
                 next_delim = index_of(input, delim, cursor);
                 continue;
             }
 
             if let Some(n) = next_newline {
-                row.push(Cow::Borrowed(&input[cursor..n]));
+                out.data.cells.push(Cow::Borrowed(&input[cursor..n]));
                 save_row!(n + newline.len());
                 if self.preview > 0 && out.data.len() >= self.preview {
                     out.truncated = true;
@@ -468,7 +534,7 @@ impl<'a> Scanner<'a> {
             }
             break;
         }
-        self.finish(out, row, Cow::Borrowed(&input[cursor.min(len)..]))
+        self.finish(out, row_start, Cow::Borrowed(&input[cursor.min(len)..]))
     }
 
     fn is_comment_at(&self, at: usize) -> bool {
@@ -476,9 +542,9 @@ impl<'a> Scanner<'a> {
     }
 
     /// The last field, the last row, and the cursor at the end.
-    fn finish(&self, out: &mut Scanned<'a>, mut row: Vec<Cell<'a>>, value: Cell<'a>) {
-        row.push(value);
-        out.data.push(row);
+    fn finish(&self, out: &mut Scanned<'a>, row_start: usize, value: Cell<'a>) {
+        out.data.cells.push(value);
+        out.data.end_row(row_start);
         out.cursor = self.input.len();
     }
 }
@@ -587,7 +653,7 @@ fn guess_delimiter(
         .scan();
         let (mut delta, mut total, mut empty_lines) = (0usize, 0usize, 0usize);
         let mut previous: Option<usize> = None;
-        for row in &preview.data {
+        for row in preview.data.rows() {
             if options.skip_empty_lines != SkipEmptyLines::No
                 && is_empty_line(row, options.skip_empty_lines)
             {
@@ -605,7 +671,7 @@ fn guess_delimiter(
                 Some(_) => {}
             }
         }
-        let average = if preview.data.is_empty() {
+        let average = if preview.data.len() == 0 {
             0.0
         } else {
             total as f64 / (preview.data.len() - empty_lines) as f64
@@ -673,61 +739,59 @@ pub fn parse<'a>(input: &'a [u16], options: &Options) -> Result<Results<'a>, Str
         });
     }
     if options.skip_empty_lines != SkipEmptyLines::No {
-        data.retain(|row| !is_empty_line(row, options.skip_empty_lines));
+        data = data.retain_rows(|row| !is_empty_line(row, options.skip_empty_lines));
     }
-    let fields: Option<Vec<Text>> = if options.header && !data.is_empty() {
-        Some(data.remove(0).into_iter().map(Cow::into_owned).collect())
-    } else {
-        None
+    let mut cells = data.cells.into_iter();
+    let mut lengths = data.lengths.into_iter();
+    let fields: Option<Vec<Text>> = match (options.header, lengths.next()) {
+        (true, Some(first)) => Some(cells.by_ref().take(first).map(Cow::into_owned).collect()),
+        (false, Some(first)) => {
+            // No header: put the first row's length back in front.
+            lengths = std::iter::once(first)
+                .chain(lengths)
+                .collect::<Vec<_>>()
+                .into_iter();
+            None
+        }
+        (_, None) => None,
     };
     let mut typed = TypedColumns::new(&options.dynamic_typing, fields.as_deref());
-    let rows = match &fields {
-        Some(names) => data
-            .into_iter()
-            .enumerate()
-            .map(|(i, row)| {
-                let parsed = row.len();
-                if parsed != names.len() {
-                    let (code, which) = if parsed > names.len() {
-                        ("TooManyFields", "Too many")
-                    } else {
-                        ("TooFewFields", "Too few")
-                    };
-                    errors.push(ParseError {
-                        kind: "FieldMismatch",
-                        code,
-                        message: format!(
-                            "{which} fields: expected {} fields but parsed {parsed}",
-                            names.len()
-                        ),
-                        row: Some(i),
-                        index: None,
-                    });
-                }
-                let mut values = Vec::with_capacity(names.len().min(parsed));
-                let mut extra = Vec::new();
-                for (j, cell) in row.into_iter().enumerate() {
-                    if j < names.len() {
-                        values.push(typed.apply(j, cell));
-                    } else {
-                        extra.push(typed.apply_extra(cell));
-                    }
-                }
-                Row::Object(values, extra)
-            })
-            .collect(),
-        None => data
-            .into_iter()
-            .map(|row| {
-                Row::Array(
-                    row.into_iter()
-                        .enumerate()
-                        .map(|(j, cell)| typed.apply(j, cell))
-                        .collect(),
-                )
-            })
-            .collect(),
+    let mut rows = Table {
+        cells: Vec::with_capacity(cells.len()),
+        lengths: Vec::with_capacity(lengths.len()),
     };
+    for (i, length) in lengths.enumerate() {
+        if let Some(names) = &fields {
+            if length != names.len() {
+                let (code, which) = if length > names.len() {
+                    ("TooManyFields", "Too many")
+                } else {
+                    ("TooFewFields", "Too few")
+                };
+                errors.push(ParseError {
+                    kind: "FieldMismatch",
+                    code,
+                    message: format!(
+                        "{which} fields: expected {} fields but parsed {length}",
+                        names.len()
+                    ),
+                    row: Some(i),
+                    index: None,
+                });
+            }
+        }
+        let named = fields
+            .as_ref()
+            .map_or(length, |names| names.len().min(length));
+        for (j, cell) in cells.by_ref().take(length).enumerate() {
+            rows.cells.push(if j < named {
+                typed.apply(j, cell)
+            } else {
+                typed.apply_extra(cell)
+            });
+        }
+        rows.lengths.push(length);
+    }
     Ok(Results {
         data: rows,
         errors,
@@ -998,16 +1062,13 @@ impl Cells {
 }
 
 pub fn cells(results: &Results<'_>) -> Cells {
-    let mut cells = Cells::default();
-    for row in &results.data {
-        let (named, extra): (&[Value], &[Value]) = match row {
-            Row::Array(values) => (values, &[]),
-            Row::Object(values, extra) => (values, extra),
-        };
-        cells.row_lengths.push((named.len() + extra.len()) as u32);
-        for value in named.iter().chain(extra) {
-            cells.push(value);
-        }
+    let mut cells = Cells {
+        row_lengths: results.data.lengths.iter().map(|&l| l as u32).collect(),
+        kinds: Vec::with_capacity(results.data.cells.len()),
+        ..Cells::default()
+    };
+    for value in &results.data.cells {
+        cells.push(value);
     }
     cells
 }
@@ -1025,54 +1086,43 @@ pub struct Columns {
     pub cells: Cells,
 }
 
-/// A row's values that have a column: all of an array row, the named ones of an object row.
-fn columned<'r, 'a>(row: &'r Row<'a>) -> &'r [Value<'a>] {
-    match row {
-        Row::Array(values) | Row::Object(values, _) => values,
-    }
-}
-
 pub fn columns(results: &Results<'_>) -> Columns {
     let fields: Vec<Text> = match &results.fields {
         Some(fields) => fields.clone(),
         None => {
-            let width = results
-                .data
-                .iter()
-                .map(|row| columned(row).len())
-                .max()
-                .unwrap_or(0);
+            let width = results.data.lengths.iter().copied().max().unwrap_or(0);
             (0..width).map(|j| text(&j.to_string())).collect()
         }
     };
-    let value = |row, j: usize| columned(row).get(j);
+    // A row's values that have a column: all of them, or those within the header.
+    let rows: Vec<&[Value<'_>]> = results
+        .data
+        .rows()
+        .map(|row| &row[..row.len().min(fields.len())])
+        .collect();
     let mut columns = Columns {
         numeric: Vec::with_capacity(fields.len()),
         ..Columns::default()
     };
     for j in 0..fields.len() {
-        let all_numbers = results
-            .data
+        let numbers: Option<Vec<f64>> = rows
             .iter()
-            .all(|row| matches!(value(row, j), Some(Value::Number(_))));
-        if all_numbers && !results.data.is_empty() {
-            let numbers = results
-                .data
-                .iter()
-                .map(|row| match value(row, j) {
-                    Some(Value::Number(n)) => *n,
-                    _ => unreachable!("checked above"),
-                })
-                .collect();
-            columns.numeric.push(Some(numbers));
-            continue;
-        }
-        columns.numeric.push(None);
-        columns.cells.row_lengths.push(results.data.len() as u32);
-        for row in &results.data {
-            match value(row, j) {
-                Some(v) => columns.cells.push(v),
-                None => columns.cells.push_missing(),
+            .map(|row| match row.get(j) {
+                Some(Value::Number(n)) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        match numbers {
+            Some(numbers) if !rows.is_empty() => columns.numeric.push(Some(numbers)),
+            _ => {
+                columns.numeric.push(None);
+                columns.cells.row_lengths.push(rows.len() as u32);
+                for row in &rows {
+                    match row.get(j) {
+                        Some(value) => columns.cells.push(value),
+                        None => columns.cells.push_missing(),
+                    }
+                }
             }
         }
     }
@@ -1156,17 +1206,13 @@ fn write_str(out: &mut String, text: &[u16]) {
 mod tests {
     use super::*;
 
-    fn strings(row: &Row) -> Vec<String> {
-        match row {
-            Row::Array(values) => values
-                .iter()
-                .map(|v| match v {
-                    Value::Text(t) => String::from_utf16_lossy(t),
-                    other => format!("{other:?}"),
-                })
-                .collect(),
-            Row::Object(..) => panic!("expected an array row"),
-        }
+    fn strings(row: &[Value]) -> Vec<String> {
+        row.iter()
+            .map(|v| match v {
+                Value::Text(t) => String::from_utf16_lossy(t),
+                other => format!("{other:?}"),
+            })
+            .collect()
     }
 
     #[test]
@@ -1249,11 +1295,30 @@ mod tests {
     }
 
     #[test]
+    fn a_table_keeps_rows_apart_through_truncate_and_retain() {
+        let mut table = Table::default();
+        for row in [&[1, 2][..], &[], &[3], &[4, 5, 6]] {
+            let start = table.cells.len();
+            table.cells.extend_from_slice(row);
+            table.end_row(start);
+        }
+        let kept = table.clone().retain_rows(|row| !row.is_empty());
+        assert_eq!(
+            kept.rows().collect::<Vec<_>>(),
+            vec![&[1, 2][..], &[3], &[4, 5, 6]]
+        );
+        table.truncate(2);
+        assert_eq!(table.rows().collect::<Vec<_>>(), vec![&[1, 2][..], &[]]);
+        assert_eq!(table.cells, vec![1, 2]);
+    }
+
+    #[test]
     fn quoted_fields_escapes_and_errors() {
         let input = text("\"a,b\",\"c\"\"d\"\n\"open");
         let results = parse(&input, &Options::default()).unwrap();
-        assert_eq!(strings(&results.data[0]), vec!["a,b", "c\"d"]);
-        assert_eq!(strings(&results.data[1]), vec!["open"]);
+        let rows: Vec<_> = results.data.rows().collect();
+        assert_eq!(strings(rows[0]), vec!["a,b", "c\"d"]);
+        assert_eq!(strings(rows[1]), vec!["open"]);
         assert_eq!(results.errors[0].code, "MissingQuotes");
         assert_eq!(
             (results.errors[0].row, results.errors[0].index),
