@@ -217,7 +217,7 @@ fn find_unit(hay: &[u16], needle: u16) -> Option<usize> {
         .map(|i| hay.len() - rest.len() + i)
 }
 
-/// JavaScript's `split` with a string separator, lazily, as slices.
+/// JavaScript's `split` with a string separator, as slices, lazily.
 fn split_lazily<'a, 's>(
     text: &'a [u16],
     separator: &'s [u16],
@@ -239,18 +239,6 @@ where
             }
         }
     })
-}
-
-/// JavaScript's `split` with a string separator, as slices.
-fn split_slices<'a>(text: &'a [u16], separator: &[u16]) -> Vec<&'a [u16]> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    while let Some(at) = index_of(text, separator, start) {
-        parts.push(&text[start..at]);
-        start = at + separator.len();
-    }
-    parts.push(&text[start..]);
-    parts
 }
 
 /// JavaScript's `\s` (and `trim`): its WhiteSpace and LineTerminator code points.
@@ -345,12 +333,6 @@ impl<'a> Scanner<'a> {
             header,
             input,
         })
-    }
-
-    fn is_comment(&self, at: usize) -> bool {
-        self.comments
-            .as_ref()
-            .is_some_and(|c| self.input[at..].starts_with(c))
     }
 
     /// Replaces each escape+quote pair by a quote, left to right.
@@ -581,8 +563,11 @@ impl<'a> Scanner<'a> {
         self.finish(out, row_start, Cow::Borrowed(&input[cursor.min(len)..]))
     }
 
+    /// A comment starts at `at` (Papa Parse: `input.substring(at, at + len) === comments`).
     fn is_comment_at(&self, at: usize) -> bool {
-        at <= self.input.len() && self.is_comment(at)
+        self.comments
+            .as_ref()
+            .is_some_and(|c| self.input.get(at..).is_some_and(|rest| rest.starts_with(c)))
     }
 
     /// The last field, the last row, and the cursor at the end.
@@ -643,8 +628,8 @@ fn guess_line_endings(input: &[u16], quote: u16) -> Text {
         unquoted.extend_from_slice(&head[i..open]);
         i = close + 1;
     }
-    let r = split_slices(&unquoted, &[0x0d]);
-    let n = split_slices(&unquoted, &[0x0a]);
+    let r: Vec<_> = split_lazily(&unquoted, &[0x0d]).collect();
+    let n: Vec<_> = split_lazily(&unquoted, &[0x0a]).collect();
     let n_appears_first = n.len() > 1 && n[0].len() < r[0].len();
     if r.len() == 1 || n_appears_first {
         return vec![0x0a];
@@ -971,41 +956,37 @@ fn float(value: &[u16]) -> Option<f64> {
         return None;
     }
     // The pattern admits only ASCII, so the units are the bytes.
+    let number: f64 = as_ascii(body, |ascii| std::str::from_utf8(ascii).ok()?.parse().ok())?;
+    (number > -MAX_FLOAT && number < MAX_FLOAT).then_some(number)
+}
+
+/// `units` (all ASCII) as bytes for `f`: on the stack when short, as nearly every number and
+/// date is.
+fn as_ascii<R>(units: &[u16], f: impl FnOnce(&[u8]) -> R) -> R {
     let mut short = [0u8; 64];
-    let long: Vec<u8>;
-    let ascii: &[u8] = if body.len() <= short.len() {
-        for (byte, &unit) in short.iter_mut().zip(body) {
+    if units.len() <= short.len() {
+        for (byte, &unit) in short.iter_mut().zip(units) {
             *byte = unit as u8;
         }
-        &short[..body.len()]
+        f(&short[..units.len()])
     } else {
-        long = body.iter().map(|&unit| unit as u8).collect();
-        &long
-    };
-    let number: f64 = std::str::from_utf8(ascii).ok()?.parse().ok()?;
-    (number > -MAX_FLOAT && number < MAX_FLOAT).then_some(number)
+        f(&units.iter().map(|&unit| unit as u8).collect::<Vec<_>>())
+    }
 }
 
 /// Papa Parse's ISO_DATE: `YYYY-MM-DDTHH:mm[:ss[.fff…]]` then `Z` or `±HH:mm`, digits range-checked
 /// only as its regex does (`[01]\d`, `[0-3]\d`, `[0-2]\d`, `[0-5]\d`); seconds are required
 /// for a fraction.
 fn is_iso_date(value: &[u16]) -> bool {
-    // Every unit the pattern admits is ASCII, and it is at least 17 long (fractions make
-    // it longer; past 64 units the bytes go to the heap).
+    // Every unit the pattern admits is ASCII, and it is at least 17 long.
     if value.len() < 17 || value.iter().any(|&u| u > 0x7f) {
         return false;
     }
-    let mut short = [0u8; 64];
-    let long: Vec<u8>;
-    let b: &[u8] = if value.len() <= short.len() {
-        for (byte, &unit) in short.iter_mut().zip(value) {
-            *byte = unit as u8;
-        }
-        &short[..value.len()]
-    } else {
-        long = value.iter().map(|&unit| unit as u8).collect();
-        &long
-    };
+    as_ascii(value, iso_date_bytes)
+}
+
+/// `is_iso_date` on the bytes of an ASCII string.
+fn iso_date_bytes(b: &[u8]) -> bool {
     let digit = |i: usize, max: u8| b.get(i).is_some_and(|c| (b'0'..=max).contains(c));
     let d = |i: usize| digit(i, b'9');
     let date = d(0)
