@@ -21,7 +21,8 @@ if (!loads()) {
     execSync('npm run build', { cwd: root, stdio: 'inherit' })
   } catch (error) {
     console.error(
-      'cisterna: the build failed. It needs Rust (cargo, https://rustup.rs) and the devDependency @napi-rs/cli.',
+      'cisterna: the build failed. It needs Rust (cargo, https://rustup.rs), a C compiler, cmake and nasm ' +
+        '(Debian/Ubuntu: apt-get install cmake nasm), and the devDependency @napi-rs/cli.',
     )
     process.exit(typeof error.status === 'number' ? error.status : 1)
   }

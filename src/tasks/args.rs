@@ -68,3 +68,46 @@ pub fn choice<T: Copy>(
             ))
         })
 }
+
+/// A boolean options field (strictly a boolean, as sharp wants); `default` when absent.
+pub fn boolean(
+    object: &Object<'_>,
+    name: &str,
+    what: &str,
+    default: bool,
+) -> Result<bool, Failure> {
+    match field(object, name)? {
+        None => Ok(default),
+        Some(value) if type_of(&value) == ValueType::Boolean => {
+            // SAFETY: the value was just checked to be a boolean.
+            Ok(unsafe { value.cast::<bool>() }?)
+        }
+        Some(value) => Err(Failure::invalid_type(format!(
+            "{what} must be a boolean, got {}",
+            describe(&value)
+        ))),
+    }
+}
+
+/// An integer options field within `min..=max`; None when absent.
+pub fn integer(
+    object: &Object<'_>,
+    name: &str,
+    what: &str,
+    min: f64,
+    max: f64,
+) -> Result<Option<f64>, Failure> {
+    let Some(value) = field(object, name)? else {
+        return Ok(None);
+    };
+    match number(&value) {
+        Some(n) if n.fract() == 0.0 && (min..=max).contains(&n) => Ok(Some(n)),
+        Some(n) => Err(Failure::out_of_range(format!(
+            "{what} must be an integer from {min} to {max}, got {n}"
+        ))),
+        None => Err(Failure::invalid_type(format!(
+            "{what} must be an integer, got {}",
+            describe(&value)
+        ))),
+    }
+}

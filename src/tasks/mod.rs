@@ -8,6 +8,7 @@ mod csv;
 mod fib;
 mod hash;
 mod password;
+mod resize;
 
 pub(crate) use bytes::release as release_kept;
 pub use bytes::{Bytes, Decoder};
@@ -79,6 +80,7 @@ pub static REGISTRY: &[Registered] = &[
     register::<password::HashPassword>(),
     register::<password::VerifyPassword>(),
     register::<csv::ParseCsv>(),
+    register::<resize::Resize>(),
 ];
 
 /// A Rust value as a JS value of the current environment.

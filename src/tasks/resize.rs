@@ -1,0 +1,453 @@
+//! `resize`: decode (JPEG, PNG, WebP, GIF), turn upright per EXIF, resample, crop or embed,
+//! encode (JPEG, PNG, WebP), with sharp's option names, defaults and output sizes.
+
+mod exif;
+mod geometry;
+mod gif;
+mod jpeg;
+mod pixels;
+mod png;
+mod webp;
+
+use super::{args, describe, to_js, Bytes, Decoder, Task};
+use crate::error::{Failure, Kind};
+use crate::pool::Ctx;
+use geometry::{Canvas, Fit, Gravity, Target};
+use napi::bindgen_prelude::{Buffer, Object, Unknown};
+use napi::{sys, Env, ValueType};
+use pixels::{Kernel, Rgba};
+use std::fmt::Display;
+
+/// sharp's default `limitInputPixels` (0x3FFF × 0x3FFF).
+const DEFAULT_PIXEL_LIMIT: u64 = 268_402_689;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Jpeg,
+    Png,
+    Webp,
+    Gif,
+}
+
+impl Format {
+    fn sniff(bytes: &[u8]) -> Option<Format> {
+        match bytes {
+            [0xFF, 0xD8, 0xFF, ..] => Some(Format::Jpeg),
+            [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some(Format::Png),
+            [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(Format::Webp),
+            [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Some(Format::Gif),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpeg",
+            Format::Png => "png",
+            Format::Webp => "webp",
+            Format::Gif => "gif",
+        }
+    }
+}
+
+/// What a decoder learns before it decodes any pixel.
+pub struct Header {
+    width: u32,
+    height: u32,
+    /// EXIF orientation, 1..=8.
+    orientation: u8,
+}
+
+/// A codec error as ERR_TASK_FAILED, naming the format.
+fn failed<E: Display>(format: &'static str) -> impl Fn(E) -> Failure {
+    move |error| Failure::new(Kind::TaskFailed, format!("{format}: {error}"))
+}
+
+pub struct ResizeInput {
+    input: Bytes,
+    target: Target,
+    gravity: Gravity,
+    kernel: Kernel,
+    format: Option<Format>,
+    quality: u8,
+    background: Rgba,
+    resolve_with_object: bool,
+    /// None: no limit.
+    pixel_limit: Option<u64>,
+}
+
+pub struct ResizeOutput {
+    data: Vec<u8>,
+    width: u32,
+    height: u32,
+    channels: u8,
+    format: Format,
+    resolve_with_object: bool,
+}
+
+pub struct Resize;
+
+impl Task for Resize {
+    const NAME: &'static str = "resize";
+    type Input = ResizeInput;
+    type Output = ResizeOutput;
+
+    fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<ResizeInput, Failure> {
+        let options = args::object(&data).ok_or_else(|| {
+            Failure::invalid_type(format!(
+                "resize needs {{ input, width, height, … }}; got {}",
+                describe(&data)
+            ))
+        })?;
+        let input = match args::field(&options, "input")? {
+            Some(value) => decoder.bytes(&value)?.ok_or_else(|| {
+                Failure::invalid_type(format!(
+                    "resize input must be a Buffer, TypedArray or ArrayBuffer, got {}",
+                    describe(&value)
+                ))
+            })?,
+            None => {
+                return Err(Failure::invalid_type(
+                    "resize needs { input, width, height, … } with the image bytes as input",
+                ))
+            }
+        };
+        let side = |name| {
+            args::integer(&options, name, &format!("resize {name}"), 1.0, 65_535.0)
+                .map(|n| n.map(|n| n as u32))
+        };
+        let target = Target {
+            width: side("width")?,
+            height: side("height")?,
+            fit: args::choice(
+                &options,
+                "fit",
+                "resize fit",
+                &[
+                    ("cover", Fit::Cover),
+                    ("contain", Fit::Contain),
+                    ("fill", Fit::Fill),
+                    ("inside", Fit::Inside),
+                    ("outside", Fit::Outside),
+                ],
+                Fit::Cover,
+            )?,
+            without_enlargement: args::boolean(
+                &options,
+                "withoutEnlargement",
+                "resize withoutEnlargement",
+                false,
+            )?,
+            without_reduction: args::boolean(
+                &options,
+                "withoutReduction",
+                "resize withoutReduction",
+                false,
+            )?,
+        };
+        Ok(ResizeInput {
+            input,
+            target,
+            gravity: gravity(&options)?,
+            kernel: args::choice(
+                &options,
+                "kernel",
+                "resize kernel",
+                &[
+                    ("nearest", Kernel::Nearest),
+                    ("linear", Kernel::Linear),
+                    ("cubic", Kernel::Cubic),
+                    ("mitchell", Kernel::Mitchell),
+                    ("lanczos2", Kernel::Lanczos2),
+                    ("lanczos3", Kernel::Lanczos3),
+                ],
+                Kernel::Lanczos3,
+            )?,
+            format: args::choice(
+                &options,
+                "format",
+                "resize format",
+                &[
+                    ("jpeg", Some(Format::Jpeg)),
+                    ("jpg", Some(Format::Jpeg)),
+                    ("png", Some(Format::Png)),
+                    ("webp", Some(Format::Webp)),
+                ],
+                None,
+            )?,
+            quality: args::integer(&options, "quality", "resize quality", 1.0, 100.0)?
+                .map_or(80, |q| q as u8),
+            background: background(&options)?,
+            resolve_with_object: args::boolean(
+                &options,
+                "resolveWithObject",
+                "resize resolveWithObject",
+                false,
+            )?,
+            pixel_limit: pixel_limit(&options)?,
+        })
+    }
+
+    fn run(input: ResizeInput, ctx: &Ctx) -> Result<ResizeOutput, Failure> {
+        let bytes = input.input.as_slice();
+        let format = Format::sniff(bytes).ok_or_else(|| {
+            Failure::new(
+                Kind::TaskFailed,
+                "the input is not a JPEG, PNG, WebP or GIF image",
+            )
+        })?;
+        let header = match format {
+            Format::Jpeg => jpeg::header(bytes),
+            Format::Png => png::header(bytes),
+            Format::Webp => webp::header(bytes),
+            Format::Gif => gif::header(bytes),
+        }?;
+        let pixels = u64::from(header.width) * u64::from(header.height);
+        if let Some(limit) = input.pixel_limit.filter(|&limit| pixels > limit) {
+            return Err(Failure::new(
+                Kind::InputTooLarge,
+                format!(
+                    "the image is {}×{} = {pixels} pixels, over limitInputPixels ({limit})",
+                    header.width, header.height
+                ),
+            ));
+        }
+        // Resizing happens before the turn upright, so a sideways image swaps its target.
+        let sideways = header.orientation >= 5;
+        let stored_target = if sideways {
+            input.target.turned()
+        } else {
+            input.target
+        };
+        let image = match format {
+            Format::Jpeg => {
+                let shrink = stored_target.jpeg_shrink_on_load(header.width, header.height);
+                jpeg::decode(bytes, shrink)
+            }
+            Format::Png => png::decode(bytes),
+            Format::Webp => webp::decode(bytes),
+            Format::Gif => gif::decode(bytes),
+        }?;
+        check(ctx)?;
+        let shrink = stored_target.shrink(image.width, image.height);
+        let (width, height) = geometry::resized(image.width, image.height, shrink);
+        let image = image.resize(width, height, input.kernel)?;
+        check(ctx)?;
+        let image = image.orient(header.orientation);
+        let image = match geometry::canvas(&input.target, input.gravity, image.width, image.height)
+        {
+            Canvas::Keep => image,
+            Canvas::Crop {
+                left,
+                top,
+                width,
+                height,
+            } => image.crop(left, top, width, height),
+            Canvas::Embed {
+                left,
+                top,
+                width,
+                height,
+            } => image.embed(left, top, width, height, input.background),
+        };
+        check(ctx)?;
+        let output_format = input.format.unwrap_or(match format {
+            Format::Gif => Format::Png,
+            other => other,
+        });
+        let (width, height) = (image.width, image.height);
+        let channels = match output_format {
+            Format::Jpeg => image.channels - u8::from(image.has_alpha()),
+            Format::Webp => 3 + u8::from(image.has_alpha()),
+            _ => image.channels,
+        };
+        let data = match output_format {
+            Format::Jpeg => jpeg::encode(image, input.quality),
+            Format::Webp => webp::encode(image, input.quality),
+            _ => png::encode(image),
+        }?;
+        Ok(ResizeOutput {
+            data,
+            width,
+            height,
+            channels,
+            format: output_format,
+            resolve_with_object: input.resolve_with_object,
+        })
+    }
+
+    /// A Buffer, or `{ data, info: { width, height, format, size, channels } }`.
+    fn encode(env: &Env, output: ResizeOutput) -> napi::Result<sys::napi_value> {
+        let size = output.data.len() as u32;
+        let data = Buffer::from(output.data);
+        if !output.resolve_with_object {
+            return to_js(env, data);
+        }
+        let mut info = Object::new(env)?;
+        info.set("width", output.width)?;
+        info.set("height", output.height)?;
+        info.set("format", output.format.name())?;
+        info.set("size", size)?;
+        info.set("channels", u32::from(output.channels))?;
+        let mut result = Object::new(env)?;
+        result.set("data", data)?;
+        result.set("info", info)?;
+        to_js(env, result)
+    }
+}
+
+fn check(ctx: &Ctx) -> Result<(), Failure> {
+    if ctx.cancelled() {
+        Err(Failure::cancelled())
+    } else {
+        Ok(())
+    }
+}
+
+/// `position`: sharp's gravity or position names, or its numbers 0..=8.
+fn gravity(options: &Object<'_>) -> Result<Gravity, Failure> {
+    const NAMES: [(&str, u8); 18] = [
+        ("centre", 0),
+        ("center", 0),
+        ("north", 1),
+        ("east", 2),
+        ("south", 3),
+        ("west", 4),
+        ("northeast", 5),
+        ("southeast", 6),
+        ("southwest", 7),
+        ("northwest", 8),
+        ("top", 1),
+        ("right", 2),
+        ("bottom", 3),
+        ("left", 4),
+        ("right top", 5),
+        ("right bottom", 6),
+        ("left bottom", 7),
+        ("left top", 8),
+    ];
+    match args::field(options, "position")? {
+        Some(value) if args::type_of(&value) == ValueType::Number => {
+            args::integer(options, "position", "resize position", 0.0, 8.0)
+                .map(|n| Gravity(n.unwrap_or(0.0) as u8))
+        }
+        Some(value)
+            if matches!(
+                args::string(&value, "").as_deref(),
+                Ok("entropy" | "attention")
+            ) =>
+        {
+            Err(Failure::invalid_type(
+                "resize position 'entropy' and 'attention' (smart crops) are not supported",
+            ))
+        }
+        _ => args::choice(options, "position", "resize position", &NAMES, 0).map(Gravity),
+    }
+}
+
+/// `background`: `{ r, g, b, alpha }` (alpha 0..1, default 1) or a hex string (`#rgb`,
+/// `#rgba`, `#rrggbb`, `#rrggbbaa`); opaque black by default, as in sharp.
+fn background(options: &Object<'_>) -> Result<Rgba, Failure> {
+    let Some(value) = args::field(options, "background")? else {
+        return Ok([0, 0, 0, 255]);
+    };
+    if let Some(colour) = args::object(&value) {
+        let channel = |name, max: f64| -> Result<f64, Failure> {
+            Ok(match args::field(&colour, name)? {
+                None => max,
+                Some(v) => args::number(&v)
+                    .filter(|n| (0.0..=max).contains(n))
+                    .ok_or_else(|| {
+                        Failure::out_of_range(format!(
+                            "resize background.{name} must be a number from 0 to {max}"
+                        ))
+                    })?,
+            })
+        };
+        let [r, g, b] = ["r", "g", "b"].map(|name| channel(name, 255.0));
+        return Ok([
+            r?.round() as u8,
+            g?.round() as u8,
+            b?.round() as u8,
+            (channel("alpha", 1.0)? * 255.0).round() as u8,
+        ]);
+    }
+    let text = args::string(&value, "resize background")?;
+    hex_colour(&text).ok_or_else(|| {
+        Failure::invalid_type(format!(
+            "resize background must be {{ r, g, b, alpha }} or a hex colour such as '#ff8800', got '{text}'"
+        ))
+    })
+}
+
+fn hex_colour(text: &str) -> Option<Rgba> {
+    let digits = text.strip_prefix('#')?;
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let nibble = |i: usize| u8::from_str_radix(&digits[i..=i], 16).ok();
+    let byte = |i: usize| u8::from_str_radix(&digits[i..i + 2], 16).ok();
+    match digits.len() {
+        3 | 4 => {
+            let mut rgba = [255; 4];
+            for (i, channel) in rgba.iter_mut().enumerate().take(digits.len()) {
+                *channel = nibble(i)? * 17;
+            }
+            Some(rgba)
+        }
+        6 | 8 => {
+            let mut rgba = [255; 4];
+            for (i, channel) in rgba.iter_mut().enumerate().take(digits.len() / 2) {
+                *channel = byte(i * 2)?;
+            }
+            Some(rgba)
+        }
+        _ => None,
+    }
+}
+
+/// `limitInputPixels`: a pixel count (0 or false: none; true: sharp's default).
+fn pixel_limit(options: &Object<'_>) -> Result<Option<u64>, Failure> {
+    let Some(value) = args::field(options, "limitInputPixels")? else {
+        return Ok(Some(DEFAULT_PIXEL_LIMIT));
+    };
+    if args::type_of(&value) == ValueType::Boolean {
+        let on = args::boolean(options, "limitInputPixels", "", true)?;
+        return Ok(on.then_some(DEFAULT_PIXEL_LIMIT));
+    }
+    let limit = args::integer(
+        options,
+        "limitInputPixels",
+        "resize limitInputPixels",
+        0.0,
+        9_007_199_254_740_991.0,
+    )?
+    .unwrap_or(0.0) as u64;
+    Ok((limit > 0).then_some(limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_told_by_their_magic_bytes() {
+        assert_eq!(Format::sniff(b"\xFF\xD8\xFF\xE0"), Some(Format::Jpeg));
+        assert_eq!(Format::sniff(b"\x89PNG\r\n\x1a\n...."), Some(Format::Png));
+        assert_eq!(Format::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
+        assert_eq!(Format::sniff(b"GIF89a"), Some(Format::Gif));
+        assert_eq!(Format::sniff(b"RIFF\0\0\0\0WAVE"), None);
+        assert_eq!(Format::sniff(b""), None);
+    }
+
+    #[test]
+    fn hex_colours_in_every_length() {
+        assert_eq!(hex_colour("#f80"), Some([255, 136, 0, 255]));
+        assert_eq!(hex_colour("#f808"), Some([255, 136, 0, 136]));
+        assert_eq!(hex_colour("#102030"), Some([16, 32, 48, 255]));
+        assert_eq!(hex_colour("#10203040"), Some([16, 32, 48, 64]));
+        assert_eq!(hex_colour("#12345"), None);
+        assert_eq!(hex_colour("red"), None);
+        assert_eq!(hex_colour("#ggg"), None);
+    }
+}

@@ -1,0 +1,322 @@
+//! Decoded pixels (8 bits per sample; grey, grey + alpha, RGB or RGBA) and what the
+//! pipeline does to them between decode and encode.
+
+use crate::error::{Failure, Kind};
+use fast_image_resize as fir;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub width: u32,
+    pub height: u32,
+    /// 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA.
+    pub channels: u8,
+    pub pixels: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    Nearest,
+    Linear,
+    Cubic,
+    Mitchell,
+    Lanczos2,
+    Lanczos3,
+}
+
+/// An RGBA colour, each 0..=255 (sharp's `background`, alpha scaled from 0..1).
+pub type Rgba = [u8; 4];
+
+impl Image {
+    pub fn new(width: u32, height: u32, channels: u8, pixels: Vec<u8>) -> Self {
+        debug_assert_eq!(
+            pixels.len(),
+            width as usize * height as usize * channels as usize
+        );
+        Self {
+            width,
+            height,
+            channels,
+            pixels,
+        }
+    }
+
+    pub fn has_alpha(&self) -> bool {
+        self.channels.is_multiple_of(2)
+    }
+
+    fn row_len(&self) -> usize {
+        self.width as usize * self.channels as usize
+    }
+
+    /// Resampled to `width` × `height`; alpha is premultiplied while resampling, as sharp does.
+    pub fn resize(self, width: u32, height: u32, kernel: Kernel) -> Result<Image, Failure> {
+        if (width, height) == (self.width, self.height) {
+            return Ok(self);
+        }
+        let pixel_type = match self.channels {
+            1 => fir::PixelType::U8,
+            2 => fir::PixelType::U8x2,
+            3 => fir::PixelType::U8x3,
+            _ => fir::PixelType::U8x4,
+        };
+        let channels = self.channels;
+        let source =
+            fir::images::Image::from_vec_u8(self.width, self.height, self.pixels, pixel_type)
+                .map_err(|e| Failure::new(Kind::TaskFailed, format!("resize: {e}")))?;
+        let mut target = fir::images::Image::new(width, height, pixel_type);
+        let algorithm = match kernel {
+            Kernel::Nearest => fir::ResizeAlg::Nearest,
+            Kernel::Linear => fir::ResizeAlg::Convolution(fir::FilterType::Bilinear),
+            Kernel::Cubic => fir::ResizeAlg::Convolution(fir::FilterType::CatmullRom),
+            Kernel::Mitchell => fir::ResizeAlg::Convolution(fir::FilterType::Mitchell),
+            Kernel::Lanczos2 => fir::ResizeAlg::Convolution(fir::FilterType::Custom(
+                fir::Filter::new("lanczos2", lanczos2, 2.0).expect("a finite, positive support"),
+            )),
+            Kernel::Lanczos3 => fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3),
+        };
+        fir::Resizer::new()
+            .resize(
+                &source,
+                &mut target,
+                &fir::ResizeOptions::new().resize_alg(algorithm),
+            )
+            .map_err(|e| Failure::new(Kind::TaskFailed, format!("resize: {e}")))?;
+        Ok(Image::new(width, height, channels, target.into_vec()))
+    }
+
+    /// The `width` × `height` region whose top-left corner is at (`left`, `top`).
+    pub fn crop(self, left: u32, top: u32, width: u32, height: u32) -> Image {
+        if (left, top, width, height) == (0, 0, self.width, self.height) {
+            return self;
+        }
+        let channels = self.channels as usize;
+        let (start, len) = (left as usize * channels, width as usize * channels);
+        let pixels = self
+            .pixels
+            .chunks_exact(self.row_len())
+            .skip(top as usize)
+            .take(height as usize)
+            .flat_map(|row| &row[start..start + len])
+            .copied()
+            .collect();
+        Image::new(width, height, self.channels, pixels)
+    }
+
+    /// Placed at (`left`, `top`) on a `width` × `height` canvas of `background`. A
+    /// translucent background gives an opaque image an alpha channel, as in sharp.
+    pub fn embed(self, left: u32, top: u32, width: u32, height: u32, background: Rgba) -> Image {
+        let image = if background[3] < 255 && !self.has_alpha() {
+            self.with_alpha()
+        } else {
+            self
+        };
+        let fill = image.colour(background);
+        let mut pixels = fill.repeat(width as usize * height as usize);
+        let channels = image.channels as usize;
+        let out_row = width as usize * channels;
+        for (y, row) in image.pixels.chunks_exact(image.row_len()).enumerate() {
+            let at = (top as usize + y) * out_row + left as usize * channels;
+            pixels[at..at + row.len()].copy_from_slice(row);
+        }
+        Image::new(width, height, image.channels, pixels)
+    }
+
+    /// `colour` in this image's channels (its luma for grey images).
+    fn colour(&self, [r, g, b, a]: Rgba) -> Vec<u8> {
+        let luma = || {
+            (0.2126 * f64::from(r) + 0.7152 * f64::from(g) + 0.0722 * f64::from(b)).round() as u8
+        };
+        match self.channels {
+            1 => vec![luma()],
+            2 => vec![luma(), a],
+            3 => vec![r, g, b],
+            _ => vec![r, g, b, a],
+        }
+    }
+
+    fn with_alpha(self) -> Image {
+        let channels = self.channels as usize;
+        let pixels = self
+            .pixels
+            .chunks_exact(channels)
+            .flat_map(|pixel| pixel.iter().copied().chain([255]))
+            .collect();
+        Image::new(self.width, self.height, self.channels + 1, pixels)
+    }
+
+    /// Alpha removed by compositing over black, as libvips does for formats without alpha.
+    pub fn without_alpha(self) -> Image {
+        if !self.has_alpha() {
+            return self;
+        }
+        let channels = self.channels as usize;
+        let pixels = self
+            .pixels
+            .chunks_exact(channels)
+            .flat_map(|pixel| {
+                let alpha = u32::from(pixel[channels - 1]);
+                pixel[..channels - 1]
+                    .iter()
+                    .map(move |&v| ((u32::from(v) * alpha + 127) / 255) as u8)
+            })
+            .collect();
+        Image::new(self.width, self.height, self.channels - 1, pixels)
+    }
+
+    /// Grey expanded to RGB (alpha kept), for encoders that only take colour.
+    pub fn into_colour(self) -> Image {
+        if self.channels >= 3 {
+            return self;
+        }
+        let channels = self.channels as usize;
+        let pixels = self
+            .pixels
+            .chunks_exact(channels)
+            .flat_map(|pixel| {
+                let grey = [pixel[0]; 3];
+                grey.into_iter().chain(pixel.get(1).copied())
+            })
+            .collect();
+        Image::new(self.width, self.height, self.channels + 2, pixels)
+    }
+
+    /// Turned upright for an EXIF orientation (1..=8): rotate first, then mirror, as sharp.
+    pub fn orient(self, orientation: u8) -> Image {
+        let (quarter_turns, mirror) = match orientation {
+            2 => (0, true),
+            3 => (2, false),
+            4 => (2, true),
+            5 => (1, true),
+            6 => (1, false),
+            7 => (3, true),
+            8 => (3, false),
+            _ => return self,
+        };
+        let (w, h) = (self.width as usize, self.height as usize);
+        let (out_w, out_h) = if quarter_turns % 2 == 1 {
+            (h, w)
+        } else {
+            (w, h)
+        };
+        let channels = self.channels as usize;
+        let mut pixels = vec![0; self.pixels.len()];
+        for y in 0..h {
+            for x in 0..w {
+                // Where (x, y) lands after a clockwise turn, then a left-right mirror.
+                let (mut ox, oy) = match quarter_turns {
+                    1 => (h - 1 - y, x),
+                    2 => (w - 1 - x, h - 1 - y),
+                    3 => (y, w - 1 - x),
+                    _ => (x, y),
+                };
+                if mirror {
+                    ox = out_w - 1 - ox;
+                }
+                let from = (y * w + x) * channels;
+                let to = (oy * out_w + ox) * channels;
+                pixels[to..to + channels].copy_from_slice(&self.pixels[from..from + channels]);
+            }
+        }
+        Image::new(out_w as u32, out_h as u32, self.channels, pixels)
+    }
+}
+
+/// Lanczos with two lobes, which fast_image_resize does not name.
+fn lanczos2(x: f64) -> f64 {
+    let sinc = |x: f64| {
+        if x == 0.0 {
+            1.0
+        } else {
+            let x = x * std::f64::consts::PI;
+            x.sin() / x
+        }
+    };
+    if x.abs() < 2.0 {
+        sinc(x) * sinc(x / 2.0)
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 3 × 2 grey image whose pixels are their own indices.
+    fn numbered() -> Image {
+        Image::new(3, 2, 1, vec![0, 1, 2, 3, 4, 5])
+    }
+
+    #[test]
+    fn orientations_turn_and_mirror_like_exif_says() {
+        // 0 1 2      6: turned clockwise      8: counter-clockwise    3: half a turn
+        // 3 4 5         3 0                      2 5                     5 4 3
+        //               4 1                      1 4                     2 1 0
+        //               5 2                      0 3
+        assert_eq!(numbered().orient(6).pixels, [3, 0, 4, 1, 5, 2]);
+        assert_eq!(numbered().orient(8).pixels, [2, 5, 1, 4, 0, 3]);
+        assert_eq!(numbered().orient(3).pixels, [5, 4, 3, 2, 1, 0]);
+        assert_eq!(numbered().orient(2).pixels, [2, 1, 0, 5, 4, 3]);
+        assert_eq!(numbered().orient(4).pixels, [3, 4, 5, 0, 1, 2]);
+        // 5 transposes, 7 transposes across the other diagonal.
+        assert_eq!(numbered().orient(5).pixels, [0, 3, 1, 4, 2, 5]);
+        assert_eq!(numbered().orient(7).pixels, [5, 2, 4, 1, 3, 0]);
+        assert_eq!(
+            (numbered().orient(5).width, numbered().orient(5).height),
+            (2, 3)
+        );
+        assert_eq!(numbered().orient(1), numbered());
+    }
+
+    #[test]
+    fn crop_and_embed_move_the_right_pixels() {
+        assert_eq!(numbered().crop(1, 1, 2, 1).pixels, [4, 5]);
+        let embedded = numbered().embed(1, 0, 4, 3, [200, 200, 200, 255]);
+        assert_eq!(
+            embedded.pixels,
+            [200, 0, 1, 2, 200, 3, 4, 5, 200, 200, 200, 200]
+        );
+        let translucent = Image::new(1, 1, 3, vec![9, 8, 7]).embed(0, 0, 2, 1, [1, 2, 3, 0]);
+        assert_eq!(translucent.channels, 4);
+        assert_eq!(translucent.pixels, [9, 8, 7, 255, 1, 2, 3, 0]);
+    }
+
+    #[test]
+    fn alpha_is_flattened_over_black_and_grey_becomes_colour() {
+        let image = Image::new(2, 1, 2, vec![200, 255, 200, 0]);
+        assert_eq!(image.clone().without_alpha().pixels, [200, 0]);
+        assert_eq!(
+            image.into_colour().pixels,
+            [200, 200, 200, 255, 200, 200, 200, 0]
+        );
+    }
+
+    #[test]
+    fn resizing_a_flat_colour_keeps_it_for_every_kernel() {
+        for kernel in [
+            Kernel::Nearest,
+            Kernel::Linear,
+            Kernel::Cubic,
+            Kernel::Mitchell,
+            Kernel::Lanczos2,
+            Kernel::Lanczos3,
+        ] {
+            let flat = Image::new(40, 30, 3, [10, 120, 250].repeat(1200));
+            for (w, h) in [(7, 5), (80, 61)] {
+                let out = flat.clone().resize(w, h, kernel).unwrap();
+                assert_eq!((out.width, out.height), (w, h));
+                assert!(
+                    out.pixels.chunks(3).all(|p| p == [10, 120, 250]),
+                    "{kernel:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lanczos2_is_one_at_zero_and_zero_at_its_lobes_and_beyond() {
+        assert_eq!(lanczos2(0.0), 1.0);
+        assert!(lanczos2(1.0).abs() < 1e-12);
+        assert_eq!(lanczos2(2.5), 0.0);
+    }
+}
