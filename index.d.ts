@@ -26,6 +26,60 @@ export interface Tasks {
     input: string | NodeJS.ArrayBufferView | ArrayBuffer | ParseCsvOptions
     output: ParseCsvResult | ParseCsvColumns
   }
+  resize: {
+    input: ResizeOptions
+    /** The encoded image, or `{ data, info }` with `resolveWithObject: true`. */
+    output: Buffer | ResizeResult
+  }
+}
+
+/** sharp's gravity names; `position` also takes its numbers 0 (centre) to 8 (northwest). */
+export type ResizeGravity =
+  | 'centre' | 'center' | 'north' | 'east' | 'south' | 'west'
+  | 'northeast' | 'southeast' | 'southwest' | 'northwest'
+  | 'top' | 'right' | 'bottom' | 'left' | 'right top' | 'right bottom' | 'left bottom' | 'left top'
+
+/** sharp's `resize()` options, with the image bytes as `input`. */
+export interface ResizeOptions {
+  /** A JPEG, PNG, WebP or GIF image, read in place. */
+  input: NodeJS.ArrayBufferView | ArrayBuffer
+  /** Output width in pixels (1..65535); absent: from the height and the aspect ratio. */
+  width?: number
+  /** Output height in pixels (1..65535); absent: from the width and the aspect ratio. */
+  height?: number
+  /** Default `'cover'`. */
+  fit?: 'cover' | 'contain' | 'fill' | 'inside' | 'outside'
+  /** Where `cover` crops and `contain` places the image. Default `'centre'`. */
+  position?: ResizeGravity | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8
+  /** Default `'lanczos3'`. */
+  kernel?: 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3'
+  /** Output format; default the input's (PNG for GIF input). */
+  format?: 'jpeg' | 'jpg' | 'png' | 'webp'
+  /** JPEG and WebP quality, 1..100. Default 80. */
+  quality?: number
+  /** Never make the image larger than it is. Default false. */
+  withoutEnlargement?: boolean
+  /** Never make the image smaller than it is. Default false. */
+  withoutReduction?: boolean
+  /** `contain`'s padding: `{ r, g, b, alpha }` (alpha 0..1) or `'#rgb'`, `'#rgba'`, `'#rrggbb'`, `'#rrggbbaa'`. Default opaque black. */
+  background?: { r?: number; g?: number; b?: number; alpha?: number } | string
+  /** Pixels (width × height, read from the header) above which the input is refused with ERR_INPUT_TOO_LARGE; `false` or 0: no limit. Default 268402689. */
+  limitInputPixels?: number | boolean
+  /** Resolve to `{ data, info }` instead of the Buffer alone. */
+  resolveWithObject?: boolean
+}
+
+export interface ResizeResult {
+  data: Buffer
+  info: {
+    width: number
+    height: number
+    format: 'jpeg' | 'png' | 'webp'
+    /** Bytes in `data`. */
+    size: number
+    /** 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA. */
+    channels: 1 | 2 | 3 | 4
+  }
 }
 
 /** Papa Parse's options, less those that take functions or stream. */
@@ -207,6 +261,9 @@ export declare class Pool extends EventEmitter {
   /** parseCsv: Papa Parse's rows, or columns with `output: 'columns'`. */
   run(data: ParseCsvOptions & { output: 'columns' }, name: 'parseCsv' | RunOptions<'parseCsv'>): Promise<ParseCsvColumns>
   run(data: string | NodeJS.ArrayBufferView | ArrayBuffer | (ParseCsvOptions & { output?: 'rows' }), name: 'parseCsv' | RunOptions<'parseCsv'>): Promise<ParseCsvResult>
+  /** resize: the encoded image, or `{ data, info }` with `resolveWithObject: true`. */
+  run(data: ResizeOptions & { resolveWithObject: true }, name: 'resize' | RunOptions<'resize'>): Promise<ResizeResult>
+  run(data: ResizeOptions & { resolveWithObject?: false }, name: 'resize' | RunOptions<'resize'>): Promise<Buffer>
   /** fib of a bigint is a bigint. */
   run(data: bigint | { n: bigint; algorithm?: FibOptions['algorithm'] }, name: 'fib' | RunOptions<'fib'>): Promise<bigint>
   /** Queues one task. Never throws: every failure is a rejection with a `code` (PoolError). */

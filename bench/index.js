@@ -5,6 +5,6 @@
 const { execFileSync } = require('node:child_process')
 const path = require('node:path')
 
-for (const bench of ['pool.js', 'hash.js', 'password.js', 'csv.js']) {
+for (const bench of ['pool.js', 'hash.js', 'password.js', 'csv.js', 'resize.js']) {
   execFileSync(process.execPath, [path.join(__dirname, bench)], { stdio: 'inherit' })
 }

@@ -20,12 +20,15 @@ async function usage(): Promise<void> {
   const rows = table.data
   const byColumn = await pool.run({ input: 'a\n1', header: true, output: 'columns' }, 'parseCsv')
   const first: Float64Array | Array<unknown> = byColumn.columns[0]
+  const thumbnail: Buffer = await pool.run({ input: Buffer.alloc(0), width: 200, fit: 'inside', position: 'left top', format: 'webp' }, 'resize')
+  const described = await pool.run({ input: new Uint8Array(0), height: 100, background: { r: 255, alpha: 0.5 }, resolveWithObject: true }, { name: 'resize', timeout: 1_000 })
+  const format: 'jpeg' | 'png' | 'webp' = described.info.format
   const histogram: Histogram = pool.runTime
   const count: number = pool.threads + pool.queueSize + pool.completed + pool.utilization
   pool.on('drain', () => {})
   pool.on('error', (error) => error.code satisfies 'ERR_POOL_FAULT')
   await pool.run(1, 'fib').catch((error: PoolError) => error.code satisfies string)
-  void [small, big, recursive, digest, digestOf, raw, encoded, ok, fields, rows, first, histogram, count]
+  void [small, big, recursive, digest, digestOf, raw, encoded, ok, fields, rows, first, thumbnail, format, histogram, count]
 
   // @ts-expect-error no such hash algorithm
   await pool.run({ data: 'x', algorithm: 'sha999' }, 'hash')
@@ -37,6 +40,12 @@ async function usage(): Promise<void> {
   await pool.run({ input: 'a', transform: (v: string) => v }, 'parseCsv')
   // @ts-expect-error no such output
   await pool.run({ input: 'a', output: 'table' }, 'parseCsv')
+  // @ts-expect-error resize reads bytes, not a file name
+  await pool.run({ input: 'photo.jpg', width: 10 }, 'resize')
+  // @ts-expect-error no such fit
+  await pool.run({ input: Buffer.alloc(0), fit: 'stretch' }, 'resize')
+  // @ts-expect-error GIF is read, not written
+  await pool.run({ input: Buffer.alloc(0), format: 'gif' }, 'resize')
   // @ts-expect-error unknown task name
   await pool.run(1, 'fibonacci')
   // @ts-expect-error fib takes no string

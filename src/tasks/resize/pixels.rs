@@ -84,22 +84,17 @@ impl Image {
         Ok(Image::new(width, height, channels, target.into_vec()))
     }
 
-    /// The `width` × `height` region whose top-left corner is at (`left`, `top`).
-    pub fn crop(self, left: u32, top: u32, width: u32, height: u32) -> Image {
-        if (left, top, width, height) == (0, 0, self.width, self.height) {
-            return self;
-        }
-        let channels = self.channels as usize;
+    /// The `width` × `height` region whose top-left corner is at (`left`, `top`), moved
+    /// within the same buffer (each row lands at or before where it was).
+    pub fn crop(mut self, left: u32, top: u32, width: u32, height: u32) -> Image {
+        let (row_len, channels) = (self.row_len(), self.channels as usize);
         let (start, len) = (left as usize * channels, width as usize * channels);
-        let pixels = self
-            .pixels
-            .chunks_exact(self.row_len())
-            .skip(top as usize)
-            .take(height as usize)
-            .flat_map(|row| &row[start..start + len])
-            .copied()
-            .collect();
-        Image::new(width, height, self.channels, pixels)
+        for y in 0..height as usize {
+            let from = (top as usize + y) * row_len + start;
+            self.pixels.copy_within(from..from + len, y * len);
+        }
+        self.pixels.truncate(len * height as usize);
+        Image::new(width, height, self.channels, self.pixels)
     }
 
     /// Placed at (`left`, `top`) on a `width` × `height` canvas of `background`. A
