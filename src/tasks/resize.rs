@@ -15,7 +15,7 @@ use crate::pool::Ctx;
 use geometry::{Canvas, Fit, Gravity, Target};
 use napi::bindgen_prelude::{Buffer, Object, Unknown};
 use napi::{sys, Env, ValueType};
-use pixels::{Kernel, Rgba};
+use pixels::{Image, Kernel, Rgba};
 use std::fmt::Display;
 
 /// sharp's default `limitInputPixels` (0x3FFF × 0x3FFF).
@@ -213,12 +213,42 @@ impl Task for Resize {
             ));
         }
         // Resizing happens before the turn upright, so a sideways image swaps its target.
-        let sideways = header.orientation >= 5;
-        let stored_target = if sideways {
+        let stored_target = if header.orientation >= 5 {
             input.target.turned()
         } else {
             input.target
         };
+        let output_format = input.format.unwrap_or(match format {
+            Format::Gif => Format::Png,
+            other => other,
+        });
+        let output = |data, (width, height), channels| ResizeOutput {
+            data,
+            width,
+            height,
+            channels,
+            format: output_format,
+            resolve_with_object: input.resolve_with_object,
+        };
+        // JPEG to JPEG works on the YCbCr planes as stored when it can (see
+        // `Steps::halved`): no colour conversion either way, chroma resampled at half size.
+        if format == Format::Jpeg && output_format == Format::Jpeg {
+            let shrink = stored_target.jpeg_shrink_on_load(header.width, header.height);
+            let decoded = jpeg::decoded_size(header.width, header.height, shrink);
+            let luma = Steps::plan(&input, &stored_target, &header, decoded);
+            if let Some(chroma) = luma.halved() {
+                if let Some(planes) = jpeg::decode_planes(bytes, shrink)? {
+                    check(ctx)?;
+                    let planes = jpeg::Planes {
+                        luma: luma.apply(planes.luma, ctx)?,
+                        blue: chroma.apply(planes.blue, ctx)?,
+                        red: chroma.apply(planes.red, ctx)?,
+                    };
+                    let size = (planes.luma.width, planes.luma.height);
+                    return Ok(output(jpeg::encode_planes(planes, input.quality)?, size, 3));
+                }
+            }
+        }
         let image = match format {
             Format::Jpeg => {
                 let shrink = stored_target.jpeg_shrink_on_load(header.width, header.height);
@@ -229,51 +259,20 @@ impl Task for Resize {
             Format::Gif => gif::decode(bytes),
         }?;
         check(ctx)?;
-        let shrink = stored_target.shrink(image.width, image.height);
-        let (width, height) = geometry::resized(image.width, image.height, shrink);
-        let image = image.resize(width, height, input.kernel)?;
-        check(ctx)?;
-        let image = image.orient(header.orientation);
-        let image = match geometry::canvas(&input.target, input.gravity, image.width, image.height)
-        {
-            Canvas::Keep => image,
-            Canvas::Crop {
-                left,
-                top,
-                width,
-                height,
-            } => image.crop(left, top, width, height),
-            Canvas::Embed {
-                left,
-                top,
-                width,
-                height,
-            } => image.embed(left, top, width, height, input.background),
-        };
-        check(ctx)?;
-        let output_format = input.format.unwrap_or(match format {
-            Format::Gif => Format::Png,
-            other => other,
-        });
-        let (width, height) = (image.width, image.height);
+        let decoded = (image.width, image.height);
+        let image = Steps::plan(&input, &stored_target, &header, decoded).apply(image, ctx)?;
         let channels = match output_format {
             Format::Jpeg => image.channels - u8::from(image.has_alpha()),
             Format::Webp => 3 + u8::from(image.has_alpha()),
             _ => image.channels,
         };
+        let size = (image.width, image.height);
         let data = match output_format {
             Format::Jpeg => jpeg::encode(image, input.quality),
             Format::Webp => webp::encode(image, input.quality),
             _ => png::encode(image),
         }?;
-        Ok(ResizeOutput {
-            data,
-            width,
-            height,
-            channels,
-            format: output_format,
-            resolve_with_object: input.resolve_with_object,
-        })
+        Ok(output(data, size, channels))
     }
 
     /// A Buffer, or `{ data, info: { width, height, format, size, channels } }`.
@@ -293,6 +292,75 @@ impl Task for Resize {
         result.set("data", data)?;
         result.set("info", info)?;
         to_js(env, result)
+    }
+}
+
+/// What happens to decoded pixels: resample to `size`, turn upright, crop or embed.
+struct Steps {
+    size: (u32, u32),
+    kernel: Kernel,
+    orientation: u8,
+    canvas: Canvas,
+    background: Rgba,
+}
+
+impl Steps {
+    /// The steps for an image decoded at `width` × `height` (as stored, maybe sideways),
+    /// from sharp's geometry.
+    fn plan(
+        input: &ResizeInput,
+        stored_target: &Target,
+        header: &Header,
+        (width, height): (u32, u32),
+    ) -> Steps {
+        let size = geometry::resized(width, height, stored_target.shrink(width, height));
+        let (upright_width, upright_height) = if header.orientation >= 5 {
+            (size.1, size.0)
+        } else {
+            size
+        };
+        Steps {
+            size,
+            kernel: input.kernel,
+            orientation: header.orientation,
+            canvas: geometry::canvas(&input.target, input.gravity, upright_width, upright_height),
+            background: input.background,
+        }
+    }
+
+    /// The same steps for a 4:2:0 chroma plane, where they give what the RGB pipeline would:
+    /// a filter (nearest would pick other samples than sharp), no turn, and no padding or
+    /// odd crop offset.
+    fn halved(&self) -> Option<Steps> {
+        if self.kernel == Kernel::Nearest || self.orientation != 1 {
+            return None;
+        }
+        Some(Steps {
+            size: jpeg::chroma_size(self.size.0, self.size.1),
+            canvas: self.canvas.halved()?,
+            ..*self
+        })
+    }
+
+    fn apply(&self, image: Image, ctx: &Ctx) -> Result<Image, Failure> {
+        let image = image.resize(self.size.0, self.size.1, self.kernel)?;
+        check(ctx)?;
+        let image = image.orient(self.orientation);
+        Ok(match self.canvas {
+            Canvas::Keep => image,
+            Canvas::Crop {
+                left,
+                top,
+                width,
+                height,
+            } => image.crop(left, top, width, height),
+            Canvas::Embed {
+                left,
+                top,
+                width,
+                height,
+            } => image.embed(left, top, width, height, self.background),
+        })
     }
 }
 

@@ -128,6 +128,28 @@ pub enum Canvas {
     },
 }
 
+impl Canvas {
+    /// The same step for a plane at half the size, as 4:2:0 chroma is, when it exists:
+    /// keeping, or cropping at even offsets (odd ones would fall between chroma samples).
+    pub fn halved(self) -> Option<Canvas> {
+        match self {
+            Canvas::Keep => Some(Canvas::Keep),
+            Canvas::Crop {
+                left,
+                top,
+                width,
+                height,
+            } if left % 2 == 0 && top % 2 == 0 => Some(Canvas::Crop {
+                left: left / 2,
+                top: top / 2,
+                width: width.div_ceil(2),
+                height: height.div_ceil(2),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// sharp's crop / embed step for an image resized to `width` × `height`, turned upright.
 pub fn canvas(target: &Target, gravity: Gravity, width: u32, height: u32) -> Canvas {
     let want_width = target.width.unwrap_or(width);
@@ -210,6 +232,34 @@ mod tests {
         );
         assert!(matches!(crop(4), Canvas::Crop { left: 0, .. }));
         assert!(matches!(crop(2), Canvas::Crop { left: 301, .. }));
+    }
+
+    #[test]
+    fn only_keeping_and_even_crops_halve_for_chroma() {
+        let crop = |left, top| Canvas::Crop {
+            left,
+            top,
+            width: 5,
+            height: 4,
+        };
+        assert_eq!(Canvas::Keep.halved(), Some(Canvas::Keep));
+        assert_eq!(
+            crop(2, 4).halved(),
+            Some(Canvas::Crop {
+                left: 1,
+                top: 2,
+                width: 3,
+                height: 2
+            })
+        );
+        assert_eq!(crop(1, 0).halved(), None);
+        let embed = Canvas::Embed {
+            left: 0,
+            top: 0,
+            width: 2,
+            height: 2,
+        };
+        assert_eq!(embed.halved(), None);
     }
 
     #[test]

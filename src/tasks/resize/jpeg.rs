@@ -24,6 +24,12 @@ pub fn header(bytes: &[u8]) -> Result<Header, Failure> {
     })
 }
 
+/// The size `decode` gives at 1/`shrink`: the scaled IDCT rounds sizes up, but libvips
+/// drops the partial last row and column, and sharp's output sizes follow from that.
+pub fn decoded_size(width: u32, height: u32, shrink: u32) -> (u32, u32) {
+    ((width / shrink).max(1), (height / shrink).max(1))
+}
+
 /// Decoded at 1/`shrink` of its size.
 pub fn decode(bytes: &[u8], shrink: u32) -> Result<Image, Failure> {
     let mut decompressor = Decompressor::new().map_err(failed("JPEG"))?;
@@ -63,17 +69,104 @@ pub fn decode(bytes: &[u8], shrink: u32) -> Result<Image, Failure> {
     } else {
         channels as u8
     };
-    // The scaled IDCT rounds sizes up; libvips drops the partial last row and column, and
-    // sharp's output sizes follow from the rounded-down size.
-    let exact = |size: usize| (size / shrink as usize).max(1) as u32;
+    let (keep_width, keep_height) = decoded_size(full.width as u32, full.height as u32, shrink);
     Ok(
         Image::new(width as u32, height as u32, channels, pixels).crop(
             0,
             0,
-            exact(full.width),
-            exact(full.height),
+            keep_width,
+            keep_height,
         ),
     )
+}
+
+/// A YCbCr 4:2:0 JPEG as its planes: luma at full size, each chroma plane at half.
+pub struct Planes {
+    pub luma: Image,
+    pub blue: Image,
+    pub red: Image,
+}
+
+/// The half-size (rounded up) of a 4:2:0 chroma plane.
+pub fn chroma_size(width: u32, height: u32) -> (u32, u32) {
+    (width.div_ceil(2), height.div_ceil(2))
+}
+
+/// Decoded at 1/`shrink` to planes, skipping colour conversion and chroma upsampling; None
+/// when the file is not YCbCr 4:2:0 (then `decode` is the way).
+pub fn decode_planes(bytes: &[u8], shrink: u32) -> Result<Option<Planes>, Failure> {
+    let mut decompressor = Decompressor::new().map_err(failed("JPEG"))?;
+    decompressor
+        .set_scan_limit(SCAN_LIMIT)
+        .map_err(failed("JPEG"))?;
+    let scale = ScalingFactor::new(1, shrink as usize);
+    decompressor
+        .set_scaling_factor(scale)
+        .map_err(failed("JPEG"))?;
+    let full = decompressor.read_header(bytes).map_err(failed("JPEG"))?;
+    if full.colorspace != Colorspace::YCbCr || full.subsamp != Subsamp::Sub2x2 {
+        return Ok(None);
+    }
+    let header = full.scaled(scale);
+    // TurboJPEG's planes cover whole 2 × 2 blocks: luma is padded to even sizes.
+    let (width, height) = (
+        (header.width as u32).next_multiple_of(2),
+        (header.height as u32).next_multiple_of(2),
+    );
+    let len = turbojpeg::yuv_pixels_len(header.width, 1, header.height, Subsamp::Sub2x2)
+        .map_err(failed("JPEG"))?;
+    let mut pixels = vec![0; len];
+    decompressor
+        .decompress_to_yuv(
+            bytes,
+            turbojpeg::YuvImage {
+                pixels: pixels.as_mut_slice(),
+                width: header.width,
+                align: 1,
+                height: header.height,
+                subsamp: Subsamp::Sub2x2,
+            },
+        )
+        .map_err(failed("JPEG"))?;
+    let (chroma_width, chroma_height) = chroma_size(width, height);
+    let chroma_len = (chroma_width * chroma_height) as usize;
+    let red = pixels.split_off(pixels.len() - chroma_len);
+    let blue = pixels.split_off(pixels.len() - chroma_len);
+    let (luma_width, luma_height) = decoded_size(full.width as u32, full.height as u32, shrink);
+    let (keep_width, keep_height) = chroma_size(luma_width, luma_height);
+    let chroma = |plane| {
+        Image::new(chroma_width, chroma_height, 1, plane).crop(0, 0, keep_width, keep_height)
+    };
+    Ok(Some(Planes {
+        luma: Image::new(width, height, 1, pixels).crop(0, 0, luma_width, luma_height),
+        blue: chroma(blue),
+        red: chroma(red),
+    }))
+}
+
+/// Planes encoded as they are (no colour conversion, no chroma downsampling), with the
+/// settings of `encode`.
+pub fn encode_planes(planes: Planes, quality: u8) -> Result<Vec<u8>, Failure> {
+    let Planes { luma, blue, red } = planes;
+    let (width, height) = (luma.width as usize, luma.height as usize);
+    let mut pixels = luma.padded_to_even();
+    pixels.extend_from_slice(&blue.pixels);
+    pixels.extend_from_slice(&red.pixels);
+    let mut compressor = Compressor::new().map_err(failed("JPEG"))?;
+    compressor
+        .set_quality(i32::from(quality))
+        .and_then(|()| compressor.set_subsamp(Subsamp::Sub2x2))
+        .and_then(|()| compressor.set_optimize(true))
+        .map_err(failed("JPEG"))?;
+    compressor
+        .compress_yuv_to_vec(turbojpeg::YuvImage {
+            pixels: pixels.as_slice(),
+            width,
+            align: 1,
+            height,
+            subsamp: Subsamp::Sub2x2,
+        })
+        .map_err(failed("JPEG"))
 }
 
 /// Baseline JPEG with sharp's defaults: 4:2:0 chroma, optimised Huffman tables; grey stays

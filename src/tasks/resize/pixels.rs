@@ -175,6 +175,28 @@ impl Image {
         Image::new(self.width, self.height, self.channels + 2, pixels)
     }
 
+    /// The pixels with the last column and row repeated to make both sizes even, as a
+    /// 4:2:0 JPEG's luma plane must be.
+    pub fn padded_to_even(self) -> Vec<u8> {
+        let (width, height) = (self.width as usize, self.height as usize);
+        if width % 2 == 0 && height % 2 == 0 {
+            return self.pixels;
+        }
+        let channels = self.channels as usize;
+        let padded_row = width.next_multiple_of(2) * channels;
+        let mut pixels = Vec::with_capacity(padded_row * height.next_multiple_of(2));
+        for row in self.pixels.chunks_exact(self.row_len()) {
+            pixels.extend_from_slice(row);
+            if width % 2 == 1 {
+                pixels.extend_from_within(pixels.len() - channels..);
+            }
+        }
+        if height % 2 == 1 {
+            pixels.extend_from_within(pixels.len() - padded_row..);
+        }
+        pixels
+    }
+
     /// Turned upright for an EXIF orientation (1..=8): rotate first, then mirror, as sharp.
     pub fn orient(self, orientation: u8) -> Image {
         let (quarter_turns, mirror) = match orientation {
@@ -284,6 +306,15 @@ mod tests {
             image.into_colour().pixels,
             [200, 200, 200, 255, 200, 200, 200, 0]
         );
+    }
+
+    #[test]
+    fn padding_to_even_repeats_the_last_column_and_row() {
+        assert_eq!(numbered().padded_to_even(), [0, 1, 2, 2, 3, 4, 5, 5]);
+        let column = Image::new(1, 3, 1, vec![7, 8, 9]);
+        assert_eq!(column.padded_to_even(), [7, 7, 8, 8, 9, 9, 9, 9]);
+        let even = Image::new(2, 2, 1, vec![1, 2, 3, 4]);
+        assert_eq!(even.padded_to_even(), [1, 2, 3, 4]);
     }
 
     #[test]
