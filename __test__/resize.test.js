@@ -46,8 +46,8 @@ test('output sizes equal sharp for every fit, size and position', async (t) => {
   for (const [width, height] of sizes) {
     for (const fit of fits) {
       for (const withoutEnlargement of [false, true]) {
-        // JPEG from a JPEG (with shrink-on-load) and from a PNG with alpha (without).
-        for (const source of ['jpeg', 'png']) {
+        // JPEG from a JPEG and a WebP (each with its shrink-on-load) and from a PNG with alpha.
+        for (const source of ['jpeg', 'png', 'webp']) {
           jobs.push({ source, width, height, fit, withoutEnlargement, position: fit === 'cover' ? 'northeast' : 'south' })
         }
       }

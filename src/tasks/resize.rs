@@ -255,7 +255,10 @@ impl Task for Resize {
                 jpeg::decode(bytes, shrink)
             }
             Format::Png => png::decode(bytes),
-            Format::Webp => webp::decode(bytes),
+            Format::Webp => webp::decode(
+                bytes,
+                stored_target.webp_size_on_load(header.width, header.height),
+            ),
             Format::Gif => gif::decode(bytes),
         }?;
         check(ctx)?;

@@ -102,11 +102,25 @@ impl Target {
         }
         factor
     }
+
+    /// The size sharp has libwebp decode to: scaled by the smaller shrink when it shrinks.
+    pub fn webp_size_on_load(&self, width: u32, height: u32) -> (u32, u32) {
+        if self.width.is_none() && self.height.is_none() {
+            return (width, height);
+        }
+        let (hshrink, vshrink) = self.shrink(width, height);
+        let shrink = hshrink.min(vshrink);
+        if shrink <= 1.0 {
+            return (width, height);
+        }
+        resized(width, height, (shrink, shrink))
+    }
 }
 
-/// The size libvips' `resize` gives for these shrink factors.
+/// The size libvips' `resize` gives for these shrink factors. It multiplies by the scale
+/// (1 / shrink) rather than divide, and the last bit of that product can decide a half.
 pub fn resized(width: u32, height: u32, (hshrink, vshrink): (f64, f64)) -> (u32, u32) {
-    let round = |size: u32, shrink: f64| ((f64::from(size) / shrink + 0.5) as u32).max(1);
+    let round = |size: u32, shrink: f64| ((f64::from(size) * (1.0 / shrink) + 0.5) as u32).max(1);
     (round(width, hshrink), round(height, vshrink))
 }
 
@@ -297,6 +311,13 @@ mod tests {
         ));
         assert!(matches!(embed(1), Canvas::Embed { top: 0, .. }));
         assert!(matches!(embed(3), Canvas::Embed { top: 150, .. }));
+    }
+
+    #[test]
+    fn a_half_is_decided_by_the_product_with_the_scale_as_in_libvips() {
+        // 300 / (200 / 427) is 640.5, but 300 × (427 / 200) is 640.4999…: sharp gives 640.
+        let t = target(Some(641), Some(427), Fit::Inside);
+        assert_eq!(resized(300, 200, t.shrink(300, 200)), (640, 427));
     }
 
     #[test]

@@ -49,36 +49,43 @@ pub fn header(bytes: &[u8]) -> Result<Header, Failure> {
     })
 }
 
-pub fn decode(bytes: &[u8]) -> Result<Image, Failure> {
+/// Decoded at `width` × `height`: libwebp scales while it decodes (sharp's shrink-on-load).
+pub fn decode(bytes: &[u8], (width, height): (u32, u32)) -> Result<Image, Failure> {
     let features = features(bytes)?;
     let channels: u8 = if features.has_alpha { 4 } else { 3 };
-    let stride = features.width as usize * usize::from(channels);
-    let mut pixels = vec![0; stride * features.height as usize];
-    let into = if features.has_alpha {
-        webp::WebPDecodeRGBAInto
-    } else {
-        webp::WebPDecodeRGBInto
-    };
-    // SAFETY: libwebp reads `bytes` and writes within `pixels`, whose size and stride it is
-    // given; it returns null on failure.
-    let decoded = unsafe {
-        into(
-            bytes.as_ptr(),
-            bytes.len(),
-            pixels.as_mut_ptr(),
-            pixels.len(),
-            stride as c_int,
-        )
-    };
-    if decoded.is_null() {
-        return Err(failed("WebP")("the image data is corrupt or truncated"));
+    let stride = width as usize * usize::from(channels);
+    let mut pixels = vec![0; stride * height as usize];
+    let mut config = webp::WebPDecoderConfig::new()
+        .map_err(|()| failed("WebP")("libwebp's decoder does not match its headers"))?;
+    if (width, height) != (features.width, features.height) {
+        config.options.use_scaling = 1;
+        config.options.scaled_width = width as c_int;
+        config.options.scaled_height = height as c_int;
     }
-    Ok(Image::new(
-        features.width,
-        features.height,
-        channels,
-        pixels,
-    ))
+    config.output.colorspace = if features.has_alpha {
+        webp::WEBP_CSP_MODE::MODE_RGBA
+    } else {
+        webp::WEBP_CSP_MODE::MODE_RGB
+    };
+    config.output.is_external_memory = 1;
+    config.output.u.RGBA = webp::WebPRGBABuffer {
+        rgba: pixels.as_mut_ptr(),
+        stride: stride as c_int,
+        size: pixels.len(),
+    };
+    // SAFETY: libwebp reads `bytes` and writes within `pixels`, whose size and stride the
+    // config gives; the buffer is external, so freeing the config's buffer frees nothing of ours.
+    let status = unsafe {
+        let status = webp::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config);
+        webp::WebPFreeDecBuffer(&mut config.output);
+        status
+    };
+    if status != webp::VP8StatusCode::VP8_STATUS_OK {
+        return Err(failed("WebP")(format!(
+            "the image data is corrupt or truncated ({status:?})"
+        )));
+    }
+    Ok(Image::new(width, height, channels, pixels))
 }
 
 pub fn encode(image: Image, quality: u8) -> Result<Vec<u8>, Failure> {
@@ -136,9 +143,14 @@ mod tests {
                 (header.width, header.height, header.orientation),
                 (48, 32, 1)
             );
-            let decoded = decode(&webp).unwrap();
+            let decoded = decode(&webp, (48, 32)).unwrap();
             assert_eq!((decoded.width, decoded.height), (48, 32));
             assert_eq!(decoded.channels, channels as u8);
+            let half = decode(&webp, (24, 16)).unwrap();
+            assert_eq!(
+                (half.width, half.height, half.channels),
+                (24, 16, channels as u8)
+            );
         }
     }
 
@@ -146,7 +158,7 @@ mod tests {
     fn truncated_files_are_errors() {
         let webp = encode(Image::new(64, 64, 3, vec![90; 64 * 64 * 3]), 80).unwrap();
         for end in [0, 12, 30, webp.len() - 1] {
-            assert!(decode(&webp[..end]).is_err(), "cut at {end}");
+            assert!(decode(&webp[..end], (64, 64)).is_err(), "cut at {end}");
         }
     }
 }
