@@ -44,7 +44,7 @@ test('run resolves with the task result, by name or by options', async (t) => {
   const pool = new Pool(2)
   t.is(await pool.run(10, 'fib'), 55)
   t.is(await pool.run(20, { name: 'fib' }), 6765)
-  t.deepEqual(pool.tasks, ['fib', 'hash', 'hashPassword', 'verifyPassword', 'parseCsv'])
+  t.deepEqual(pool.tasks, ['fib', 'hash', 'hashPassword', 'verifyPassword', 'parseCsv', 'resize'])
   await pool.close()
 })
 

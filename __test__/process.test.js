@@ -62,9 +62,11 @@ test('terminating a worker_thread with thousands of tasks in flight does not cra
       const { parentPort } = require('node:worker_threads')
       const { Pool } = require(${JSON.stringify(root)})
       const pool = new Pool(2)
+      // The signal goes first: threads start while the rest is still being queued, so a
+      // later task could find both threads held by the endless recursive ones.
+      pool.run(10, 'fib').then(() => parentPort.postMessage('busy'))
       for (let i = 0; i < 20000; i++) pool.run(i % 90, 'fib').catch(() => {})
       for (let i = 0; i < 4; i++) pool.run({ n: 90, algorithm: 'recursive' }, 'fib').catch(() => {})
-      pool.run(10, { name: 'fib', priority: 1 }).then(() => parentPort.postMessage('busy'))
     \`
     let rounds = 0
     const round = () => {
