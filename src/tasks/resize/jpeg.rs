@@ -4,7 +4,9 @@
 use super::pixels::Image;
 use super::{exif, failed, Header};
 use crate::error::Failure;
-use turbojpeg::{Colorspace, Compressor, Decompressor, PixelFormat, ScalingFactor, Subsamp};
+use turbojpeg::{
+    Colorspace, Compressor, DecompressHeader, Decompressor, PixelFormat, ScalingFactor, Subsamp,
+};
 
 /// Progressive scans allowed before a file counts as hostile (libjpeg-turbo's advice: a
 /// crafted file with thousands of scans costs minutes).
@@ -30,8 +32,11 @@ pub fn decoded_size(width: u32, height: u32, shrink: u32) -> (u32, u32) {
     ((width / shrink).max(1), (height / shrink).max(1))
 }
 
-/// Decoded at 1/`shrink` of its size.
-pub fn decode(bytes: &[u8], shrink: u32) -> Result<Image, Failure> {
+/// A decompressor set to decode at 1/`shrink`, and the file's header (at full size).
+fn open(
+    bytes: &[u8],
+    shrink: u32,
+) -> Result<(Decompressor, DecompressHeader, ScalingFactor), Failure> {
     let mut decompressor = Decompressor::new().map_err(failed("JPEG"))?;
     decompressor
         .set_scan_limit(SCAN_LIMIT)
@@ -41,6 +46,12 @@ pub fn decode(bytes: &[u8], shrink: u32) -> Result<Image, Failure> {
         .set_scaling_factor(scale)
         .map_err(failed("JPEG"))?;
     let full = decompressor.read_header(bytes).map_err(failed("JPEG"))?;
+    Ok((decompressor, full, scale))
+}
+
+/// Decoded at 1/`shrink` of its size.
+pub fn decode(bytes: &[u8], shrink: u32) -> Result<Image, Failure> {
+    let (mut decompressor, full, scale) = open(bytes, shrink)?;
     let header = full.scaled(scale);
     let (format, channels) = match header.colorspace {
         Colorspace::Gray => (PixelFormat::GRAY, 1),
@@ -95,15 +106,7 @@ pub fn chroma_size(width: u32, height: u32) -> (u32, u32) {
 /// Decoded at 1/`shrink` to planes, skipping colour conversion and chroma upsampling; None
 /// when the file is not YCbCr 4:2:0 (then `decode` is the way).
 pub fn decode_planes(bytes: &[u8], shrink: u32) -> Result<Option<Planes>, Failure> {
-    let mut decompressor = Decompressor::new().map_err(failed("JPEG"))?;
-    decompressor
-        .set_scan_limit(SCAN_LIMIT)
-        .map_err(failed("JPEG"))?;
-    let scale = ScalingFactor::new(1, shrink as usize);
-    decompressor
-        .set_scaling_factor(scale)
-        .map_err(failed("JPEG"))?;
-    let full = decompressor.read_header(bytes).map_err(failed("JPEG"))?;
+    let (mut decompressor, full, scale) = open(bytes, shrink)?;
     if full.colorspace != Colorspace::YCbCr || full.subsamp != Subsamp::Sub2x2 {
         return Ok(None);
     }
