@@ -15,7 +15,7 @@ const SCAN_LIMIT: u32 = 500;
 pub fn header(bytes: &[u8]) -> Result<Header, Failure> {
     let header = Decompressor::new()
         .and_then(|mut d| d.read_header(bytes))
-        .map_err(failed("JPEG"))?;
+        .map_err(|error| failed("JPEG")(format!("unreadable header ({error})")))?;
     let orientation = segments(bytes)
         .find(|(marker, payload)| *marker == 0xE1 && payload.starts_with(b"Exif\0\0"))
         .map_or(1, |(_, payload)| exif::orientation(payload));
