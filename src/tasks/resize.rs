@@ -254,7 +254,7 @@ impl Task for Resize {
                 let shrink = stored_target.jpeg_shrink_on_load(header.width, header.height);
                 jpeg::decode(bytes, shrink)
             }
-            Format::Png => png::decode(bytes),
+            Format::Png => png::decode(bytes, || ctx.cancelled()),
             Format::Webp => webp::decode(
                 bytes,
                 stored_target.webp_size_on_load(header.width, header.height),

@@ -28,21 +28,39 @@ pub fn header(bytes: &[u8]) -> Result<Header, Failure> {
     })
 }
 
-pub fn decode(bytes: &[u8]) -> Result<Image, Failure> {
+/// Rows decoded between two looks at cancellation.
+const ROWS_PER_CHECK: usize = 64;
+
+/// Decoded in full; a plain (not interlaced) image row by row, stopping once `cancelled`.
+pub fn decode(bytes: &[u8], cancelled: impl Fn() -> bool) -> Result<Image, Failure> {
     let mut reader = reader(bytes)?;
     let size = reader
         .output_buffer_size()
         .ok_or_else(|| failed("PNG")("the image is too large for this machine's memory"))?;
+    let (width, height) = (reader.info().width, reader.info().height);
+    let (color_type, _) = reader.output_color_type();
     let mut pixels = vec![0; size];
-    let frame = reader.next_frame(&mut pixels).map_err(failed("PNG"))?;
-    let channels = match frame.color_type {
+    if reader.info().interlaced {
+        reader.next_frame(&mut pixels).map_err(failed("PNG"))?;
+    } else {
+        let line = reader
+            .output_line_size(width)
+            .ok_or_else(|| failed("PNG")("the image is too large for this machine's memory"))?;
+        for (y, row) in pixels.chunks_exact_mut(line).enumerate() {
+            if y % ROWS_PER_CHECK == 0 && cancelled() {
+                return Err(Failure::cancelled());
+            }
+            reader.read_row(row).map_err(failed("PNG"))?;
+        }
+        reader.finish().map_err(failed("PNG"))?;
+    }
+    let channels = match color_type {
         ColorType::Grayscale => 1,
         ColorType::GrayscaleAlpha => 2,
         ColorType::Rgb => 3,
         _ => 4,
     };
-    pixels.truncate(frame.buffer_size());
-    Ok(Image::new(frame.width, frame.height, channels, pixels))
+    Ok(Image::new(width, height, channels, pixels))
 }
 
 pub fn encode(image: Image) -> Result<Vec<u8>, Failure> {
@@ -82,15 +100,22 @@ mod tests {
                 (header.width, header.height, header.orientation),
                 (30, 20, 1)
             );
-            assert_eq!(decode(&png).unwrap(), image);
+            assert_eq!(decode(&png, || false).unwrap(), image);
         }
+    }
+
+    #[test]
+    fn decoding_stops_when_cancelled() {
+        let png = encode(Image::new(8, 300, 1, vec![1; 2400])).unwrap();
+        let failure = decode(&png, || true).unwrap_err();
+        assert_eq!(failure.kind, crate::error::Kind::Aborted);
     }
 
     #[test]
     fn truncated_files_are_errors() {
         let png = encode(Image::new(64, 64, 3, vec![7; 64 * 64 * 3])).unwrap();
         for end in [0, 8, 20, 33, png.len() - 20] {
-            assert!(decode(&png[..end]).is_err(), "cut at {end}");
+            assert!(decode(&png[..end], || false).is_err(), "cut at {end}");
         }
     }
 }
