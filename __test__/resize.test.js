@@ -202,6 +202,13 @@ test('limitInputPixels is checked from the header: a bomb is ERR_INPUT_TOO_LARGE
   const small = await t.throwsAsync(resize({ input: inputs.jpeg, width: 10, limitInputPixels: 1000 }))
   t.is(small.code, 'ERR_INPUT_TOO_LARGE')
   t.truthy(await resize({ input: inputs.jpeg, width: 10, limitInputPixels: false }))
+  // A tiny input asked for a huge output, or for a cover whose resize (before the crop) would
+  // be huge, is refused before it takes the memory, whatever limitInputPixels says.
+  const tiny = await photo(4, 400, 'png')
+  for (const options of [{ width: 65_535, height: 65_535, fit: 'fill' }, { width: 60_000, height: 10, fit: 'cover' }]) {
+    const huge = await t.throwsAsync(resize({ input: tiny, ...options, limitInputPixels: false }))
+    t.is(huge.code, 'ERR_INPUT_TOO_LARGE', JSON.stringify(options))
+  }
   t.truthy(await resize({ input: inputs.jpeg, width: 10, limitInputPixels: 640 * 427 }))
 })
 

@@ -21,6 +21,10 @@ use std::fmt::Display;
 /// sharp's default `limitInputPixels` (0x3FFF × 0x3FFF).
 const DEFAULT_PIXEL_LIMIT: u64 = 268_402_689;
 
+/// The most pixels a resized image may have, whatever `limitInputPixels` says: a tiny input
+/// with a huge target must not take the process's memory.
+const MAX_PIXELS: u64 = DEFAULT_PIXEL_LIMIT;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
     Jpeg,
@@ -230,17 +234,23 @@ impl Task for Resize {
             format: output_format,
             resolve_with_object: input.resolve_with_object,
         };
+        // Every decoder gives a size known from the header (JPEG and WebP shrink on load),
+        // so the whole plan, and its size limit, comes before any pixel is decoded.
+        let shrink = stored_target.jpeg_shrink_on_load(header.width, header.height);
+        let decoded = match format {
+            Format::Jpeg => jpeg::decoded_size(header.width, header.height, shrink),
+            Format::Webp => stored_target.webp_size_on_load(header.width, header.height),
+            Format::Png | Format::Gif => (header.width, header.height),
+        };
+        let steps = Steps::plan(&input, &stored_target, &header, decoded)?;
         // JPEG to JPEG works on the YCbCr planes as stored when it can (see
         // `Steps::halved`): no colour conversion either way, chroma resampled at half size.
         if format == Format::Jpeg && output_format == Format::Jpeg {
-            let shrink = stored_target.jpeg_shrink_on_load(header.width, header.height);
-            let decoded = jpeg::decoded_size(header.width, header.height, shrink);
-            let luma = Steps::plan(&input, &stored_target, &header, decoded);
-            if let Some(chroma) = luma.halved() {
+            if let Some(chroma) = steps.halved() {
                 if let Some(planes) = jpeg::decode_planes(bytes, shrink)? {
                     check(ctx)?;
                     let planes = jpeg::Planes {
-                        luma: luma.apply(planes.luma, ctx)?,
+                        luma: steps.apply(planes.luma, ctx)?,
                         blue: chroma.apply(planes.blue, ctx)?,
                         red: chroma.apply(planes.red, ctx)?,
                     };
@@ -250,20 +260,13 @@ impl Task for Resize {
             }
         }
         let image = match format {
-            Format::Jpeg => {
-                let shrink = stored_target.jpeg_shrink_on_load(header.width, header.height);
-                jpeg::decode(bytes, shrink)
-            }
+            Format::Jpeg => jpeg::decode(bytes, shrink),
             Format::Png => png::decode(bytes, || ctx.cancelled()),
-            Format::Webp => webp::decode(
-                bytes,
-                stored_target.webp_size_on_load(header.width, header.height),
-            ),
+            Format::Webp => webp::decode(bytes, decoded),
             Format::Gif => gif::decode(bytes),
         }?;
         check(ctx)?;
-        let decoded = (image.width, image.height);
-        let image = Steps::plan(&input, &stored_target, &header, decoded).apply(image, ctx)?;
+        let image = steps.apply(image, ctx)?;
         let channels = match output_format {
             Format::Jpeg => image.channels - u8::from(image.has_alpha()),
             Format::Webp => 3 + u8::from(image.has_alpha()),
@@ -310,25 +313,39 @@ struct Steps {
 impl Steps {
     /// The steps for an image decoded at `width` × `height` (as stored, maybe sideways),
     /// from sharp's geometry.
+    /// ERR_INPUT_TOO_LARGE when the resampled image or its canvas would pass `MAX_PIXELS`.
     fn plan(
         input: &ResizeInput,
         stored_target: &Target,
         header: &Header,
         (width, height): (u32, u32),
-    ) -> Steps {
+    ) -> Result<Steps, Failure> {
         let size = geometry::resized(width, height, stored_target.shrink(width, height));
         let (upright_width, upright_height) = if header.orientation >= 5 {
             (size.1, size.0)
         } else {
             size
         };
-        Steps {
+        let canvas = geometry::canvas(&input.target, input.gravity, upright_width, upright_height);
+        let largest = match canvas {
+            Canvas::Embed { width, height, .. } => (width, height),
+            Canvas::Keep | Canvas::Crop { .. } => size,
+        };
+        for (width, height) in [size, largest] {
+            if u64::from(width) * u64::from(height) > MAX_PIXELS {
+                return Err(Failure::new(
+                    Kind::InputTooLarge,
+                    format!("the image would be resized to {width}×{height} pixels, over the limit of {MAX_PIXELS}"),
+                ));
+            }
+        }
+        Ok(Steps {
             size,
             kernel: input.kernel,
             orientation: header.orientation,
-            canvas: geometry::canvas(&input.target, input.gravity, upright_width, upright_height),
+            canvas,
             background: input.background,
-        }
+        })
     }
 
     /// The same steps for a 4:2:0 chroma plane, where they give what the RGB pipeline would:
