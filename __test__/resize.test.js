@@ -63,6 +63,32 @@ test('output sizes equal sharp for every fit, size and position', async (t) => {
   }
 })
 
+test('output sizes equal sharp over random images and options', async (t) => {
+  const random = prng(11)
+  const pick = (list) => list[Math.floor(random() * list.length)]
+  for (let i = 0; i < 24; i++) {
+    const [width, height] = [1 + Math.floor(random() * 700), 1 + Math.floor(random() * 500)]
+    const format = pick(['jpeg', 'png', 'webp'])
+    const input = await photo(width, height, format, { quality: 90, seed: i, channels: format === 'png' ? 4 : 3 })
+    for (let j = 0; j < 5; j++) {
+      const options = {
+        width: random() < 0.15 ? undefined : 1 + Math.floor(random() * 400),
+        height: random() < 0.15 ? undefined : 1 + Math.floor(random() * 400),
+        fit: pick(['cover', 'contain', 'fill', 'inside', 'outside']),
+        kernel: pick(['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3']),
+        position: pick(['centre', 'north', 'southeast', 'west']),
+        withoutEnlargement: random() < 0.3,
+      }
+      const [ours, theirs] = await Promise.all([
+        resize({ input, ...options, format: 'jpeg', resolveWithObject: true }),
+        withSharp(input, { ...options, format: 'jpeg' }),
+      ])
+      const what = `${format} ${width}×${height} ${JSON.stringify(options)}`
+      t.deepEqual([ours.info.width, ours.info.height], [theirs.info.width, theirs.info.height], what)
+    }
+  }
+})
+
 test('pixels are within 32 dB PSNR of sharp at q90 for every kernel and fit', async (t) => {
   const kernels = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3']
   for (const kernel of kernels) {

@@ -320,7 +320,8 @@ impl Steps {
         header: &Header,
         (width, height): (u32, u32),
     ) -> Result<Steps, Failure> {
-        let size = geometry::resized(width, height, stored_target.shrink(width, height));
+        let shrink = stored_target.shrink(width, height);
+        let size = geometry::resized(width, height, shrink, input.kernel == Kernel::Nearest);
         let (upright_width, upright_height) = if header.orientation >= 5 {
             (size.1, size.0)
         } else {

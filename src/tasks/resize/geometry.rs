@@ -113,15 +113,48 @@ impl Target {
         if shrink <= 1.0 {
             return (width, height);
         }
-        resized(width, height, (shrink, shrink))
+        // libwebp scales to size × scale, as libvips' loader asks it to.
+        let scaled = |size: u32| round(f64::from(size) * (1.0 / shrink));
+        (scaled(width), scaled(height))
     }
 }
 
-/// The size libvips' `resize` gives for these shrink factors. It multiplies by the scale
-/// (1 / shrink) rather than divide, and the last bit of that product can decide a half.
-pub fn resized(width: u32, height: u32, (hshrink, vshrink): (f64, f64)) -> (u32, u32) {
-    let round = |size: u32, shrink: f64| ((f64::from(size) * (1.0 / shrink) + 0.5) as u32).max(1);
-    (round(width, hshrink), round(height, vshrink))
+/// libvips' rounding to a whole size (VIPS_ROUND_UINT), never below 1.
+fn round(size: f64) -> u32 {
+    ((size + 0.5) as u32).max(1)
+}
+
+/// The size libvips' `resize` gives for these shrink factors; `nearest` for the nearest
+/// kernel, which libvips sizes differently.
+pub fn resized(
+    width: u32,
+    height: u32,
+    (hshrink, vshrink): (f64, f64),
+    nearest: bool,
+) -> (u32, u32) {
+    (
+        resized_axis(width, hshrink, nearest),
+        resized_axis(height, vshrink, nearest),
+    )
+}
+
+/// One axis as libvips sizes it from sharp's scale (1 / shrink). Growing is an affine:
+/// size × scale. Shrinking is a reduce: size ÷ (1 / scale), and the double inversion can
+/// move an exact half either way; with the nearest kernel, a subsample by the whole part
+/// of half the shrink comes first and the reduce works on what is left.
+fn resized_axis(size: u32, shrink: f64, nearest: bool) -> u32 {
+    let mut scale = 1.0 / shrink;
+    if scale >= 1.0 {
+        return round(f64::from(size) * scale);
+    }
+    let mut size = size;
+    if nearest {
+        let target = round(f64::from(size) * scale);
+        let factor = ((f64::from(size) / f64::from(target) / 2.0).floor() as u32).max(1);
+        size /= factor;
+        scale *= f64::from(factor);
+    }
+    round(f64::from(size) / (1.0 / scale))
 }
 
 /// After resizing: the region to keep (cover) or the canvas to place the image on (contain).
@@ -224,7 +257,7 @@ mod tests {
     fn the_issue_job_shrinks_on_load_by_two_then_resizes_to_the_exact_size() {
         let job = target(Some(720), Some(588), Fit::Cover);
         assert_eq!(job.jpeg_shrink_on_load(2725, 2225), 2);
-        let (w, h) = resized(1363, 1113, job.shrink(1363, 1113));
+        let (w, h) = resized(1363, 1113, job.shrink(1363, 1113), false);
         assert_eq!((w, h), (720, 588));
         assert_eq!(canvas(&job, Gravity(0), w, h), Canvas::Keep);
     }
@@ -232,7 +265,7 @@ mod tests {
     #[test]
     fn a_centred_cover_crop_rounds_its_offset_up() {
         let t = target(Some(300), Some(300), Fit::Cover);
-        let (w, h) = resized(1001, 500, t.shrink(1001, 500));
+        let (w, h) = resized(1001, 500, t.shrink(1001, 500), false);
         assert_eq!((w, h), (601, 300));
         let crop = |g| canvas(&t, Gravity(g), w, h);
         assert_eq!(
@@ -280,7 +313,7 @@ mod tests {
     fn each_fit_keeps_or_breaks_the_aspect_ratio_as_sharp_does() {
         let size = |fit| {
             let t = target(Some(300), Some(300), fit);
-            let (w, h) = resized(1000, 500, t.shrink(1000, 500));
+            let (w, h) = resized(1000, 500, t.shrink(1000, 500), false);
             match canvas(&t, Gravity(0), w, h) {
                 Canvas::Keep => (w, h),
                 Canvas::Crop { width, height, .. } | Canvas::Embed { width, height, .. } => {
@@ -298,7 +331,7 @@ mod tests {
     #[test]
     fn contain_centres_with_the_odd_pixel_after_and_places_by_gravity() {
         let t = target(Some(300), Some(300), Fit::Contain);
-        let (w, h) = resized(1000, 499, t.shrink(1000, 499));
+        let (w, h) = resized(1000, 499, t.shrink(1000, 499), false);
         assert_eq!((w, h), (300, 150));
         let embed = |g| canvas(&t, Gravity(g), w, h);
         assert!(matches!(
@@ -317,15 +350,38 @@ mod tests {
     fn a_half_is_decided_by_the_product_with_the_scale_as_in_libvips() {
         // 300 / (200 / 427) is 640.5, but 300 × (427 / 200) is 640.4999…: sharp gives 640.
         let t = target(Some(641), Some(427), Fit::Inside);
-        assert_eq!(resized(300, 200, t.shrink(300, 200)), (640, 427));
+        assert_eq!(resized(300, 200, t.shrink(300, 200), false), (640, 427));
+    }
+
+    #[test]
+    fn shrinking_divides_by_the_inverted_scale_as_libvips_reduce_does() {
+        // 66 ÷ 8.8 and 117 ÷ (78 / 55) are halves: the reduce's double inversion sends the
+        // first down and the second up, as sharp's 7 and 83 show.
+        let inside = target(Some(83), Some(5), Fit::Inside);
+        assert_eq!(resized(66, 44, inside.shrink(66, 44), false), (7, 5));
+        let outside = target(Some(28), Some(55), Fit::Outside);
+        assert_eq!(resized(117, 78, outside.shrink(117, 78), false).0, 83);
+    }
+
+    #[test]
+    fn nearest_subsamples_before_it_reduces_as_libvips_does() {
+        // 339 ÷ 8.8 is 38.5; libvips subsamples by 4 to 84 rows, then reduces to 38.
+        let inside = target(Some(77), Some(355), Fit::Inside);
+        assert_eq!(resized(678, 339, inside.shrink(678, 339), true), (77, 38));
+        assert_eq!(resized(678, 339, inside.shrink(678, 339), false), (77, 39));
+        let thin = target(Some(191), Some(16), Fit::Inside);
+        assert_eq!(resized(491, 397, thin.shrink(491, 397), true), (19, 16));
     }
 
     #[test]
     fn one_side_given_scales_the_other_and_fill_leaves_it_alone() {
         let t = target(Some(100), None, Fit::Cover);
-        assert_eq!(resized(1000, 333, t.shrink(1000, 333)), (100, 33));
+        assert_eq!(resized(1000, 333, t.shrink(1000, 333), false), (100, 33));
         let fill = target(Some(100), None, Fit::Fill);
-        assert_eq!(resized(1000, 333, fill.shrink(1000, 333)), (100, 333));
+        assert_eq!(
+            resized(1000, 333, fill.shrink(1000, 333), false),
+            (100, 333)
+        );
     }
 
     #[test]
@@ -334,9 +390,9 @@ mod tests {
         t.without_enlargement = true;
         assert_eq!(t.shrink(800, 600), (1.0, 1.0));
         let thin = target(Some(10), Some(10), Fit::Fill);
-        assert_eq!(resized(3, 1000, thin.shrink(3, 1000)), (10, 10));
+        assert_eq!(resized(3, 1000, thin.shrink(3, 1000), false), (10, 10));
         let line = target(Some(1), None, Fit::Inside);
-        assert_eq!(resized(1000, 2, line.shrink(1000, 2)), (1, 1));
+        assert_eq!(resized(1000, 2, line.shrink(1000, 2), false), (1, 1));
     }
 
     #[test]
