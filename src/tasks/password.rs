@@ -105,25 +105,8 @@ impl Task for HashPassword {
             Algorithm::Argon2id => (ARGON2_DEFAULT_ITERATIONS, 1, ARGON2_MAX_ITERATIONS),
             Algorithm::Scrypt => (SCRYPT_DEFAULT_LOG_N, 1, SCRYPT_MAX_LOG_N),
         };
-        let cost = match args::field(&options, "cost")? {
-            None => default,
-            Some(value) => match args::number(&value) {
-                Some(cost) if cost.fract() == 0.0 && cost >= min as f64 && cost <= max as f64 => {
-                    cost as u32
-                }
-                Some(cost) => {
-                    return Err(Failure::out_of_range(format!(
-                        "cost must be an integer from {min} to {max} for this algorithm, got {cost}"
-                    )))
-                }
-                None => {
-                    return Err(Failure::invalid_type(format!(
-                        "cost must be a number, got {}",
-                        describe(&value)
-                    )))
-                }
-            },
-        };
+        let cost = args::integer(&options, "cost", "cost", f64::from(min), f64::from(max))?
+            .map_or(default, |cost| cost as u32);
         Ok(HashPasswordInput {
             password,
             algorithm,
