@@ -87,6 +87,9 @@ impl Image {
     /// The `width` × `height` region whose top-left corner is at (`left`, `top`), moved
     /// within the same buffer (each row lands at or before where it was).
     pub fn crop(mut self, left: u32, top: u32, width: u32, height: u32) -> Image {
+        if (left, top, width, height) == (0, 0, self.width, self.height) {
+            return self;
+        }
         let (row_len, channels) = (self.row_len(), self.channels as usize);
         let (start, len) = (left as usize * channels, width as usize * channels);
         for y in 0..height as usize {
@@ -130,13 +133,11 @@ impl Image {
     }
 
     fn with_alpha(self) -> Image {
-        let channels = self.channels as usize;
-        let pixels = self
-            .pixels
-            .chunks_exact(channels)
-            .flat_map(|pixel| pixel.iter().copied().chain([255]))
-            .collect();
-        Image::new(self.width, self.height, self.channels + 1, pixels)
+        let channels = self.channels + 1;
+        self.map_pixels(channels, |pixel, out| {
+            out.extend_from_slice(pixel);
+            out.push(255);
+        })
     }
 
     /// Alpha removed by compositing over black, as libvips does for formats without alpha.
@@ -144,18 +145,16 @@ impl Image {
         if !self.has_alpha() {
             return self;
         }
-        let channels = self.channels as usize;
-        let pixels = self
-            .pixels
-            .chunks_exact(channels)
-            .flat_map(|pixel| {
-                let alpha = u32::from(pixel[channels - 1]);
-                pixel[..channels - 1]
+        let channels = self.channels - 1;
+        self.map_pixels(channels, |pixel, out| {
+            let (colour, alpha) = pixel.split_at(pixel.len() - 1);
+            let alpha = u32::from(alpha[0]);
+            out.extend(
+                colour
                     .iter()
-                    .map(move |&v| ((u32::from(v) * alpha + 127) / 255) as u8)
-            })
-            .collect();
-        Image::new(self.width, self.height, self.channels - 1, pixels)
+                    .map(|&v| ((u32::from(v) * alpha + 127) / 255) as u8),
+            );
+        })
     }
 
     /// Grey expanded to RGB (alpha kept), for encoders that only take colour.
@@ -163,16 +162,21 @@ impl Image {
         if self.channels >= 3 {
             return self;
         }
-        let channels = self.channels as usize;
-        let pixels = self
-            .pixels
-            .chunks_exact(channels)
-            .flat_map(|pixel| {
-                let grey = [pixel[0]; 3];
-                grey.into_iter().chain(pixel.get(1).copied())
-            })
-            .collect();
-        Image::new(self.width, self.height, self.channels + 2, pixels)
+        let channels = self.channels + 2;
+        self.map_pixels(channels, |pixel, out| {
+            out.extend_from_slice(&[pixel[0]; 3]);
+            out.extend_from_slice(&pixel[1..]);
+        })
+    }
+
+    /// A new image of `channels` per pixel: `write` appends each new pixel, given the old one.
+    fn map_pixels(self, channels: u8, mut write: impl FnMut(&[u8], &mut Vec<u8>)) -> Image {
+        let count = self.width as usize * self.height as usize;
+        let mut pixels = Vec::with_capacity(count * usize::from(channels));
+        for pixel in self.pixels.chunks_exact(usize::from(self.channels)) {
+            write(pixel, &mut pixels);
+        }
+        Image::new(self.width, self.height, channels, pixels)
     }
 
     /// The pixels with the last column and row repeated to make both sizes even, as a
