@@ -205,32 +205,29 @@ pub fn canvas(target: &Target, gravity: Gravity, width: u32, height: u32) -> Can
         return Canvas::Keep;
     }
     let (horizontal, vertical) = gravity.anchors();
+    // The offset for an anchor (start, centre, end) in `room` spare pixels; sharp rounds a
+    // centred crop's offset up and a centred embed's down.
+    let place = |anchor: u8, room: u32, round_up: bool| match anchor {
+        0 => 0,
+        1 if round_up => room.div_ceil(2),
+        1 => room / 2,
+        _ => room,
+    };
     match target.fit {
         Fit::Contain => {
             let (out_width, out_height) = (want_width.max(width), want_height.max(height));
-            let place = |anchor, room: u32| match anchor {
-                0 => 0,
-                1 => room / 2,
-                _ => room,
-            };
             Canvas::Embed {
-                left: place(horizontal, out_width - width),
-                top: place(vertical, out_height - height),
+                left: place(horizontal, out_width - width, false),
+                top: place(vertical, out_height - height, false),
                 width: out_width,
                 height: out_height,
             }
         }
         Fit::Cover => {
             let (out_width, out_height) = (want_width.min(width), want_height.min(height));
-            // sharp rounds a centred crop's offset up.
-            let place = |anchor, room: u32| match anchor {
-                0 => 0,
-                1 => room.div_ceil(2),
-                _ => room,
-            };
             Canvas::Crop {
-                left: place(horizontal, width - out_width),
-                top: place(vertical, height - out_height),
+                left: place(horizontal, width - out_width, true),
+                top: place(vertical, height - out_height, true),
                 width: out_width,
                 height: out_height,
             }
