@@ -23,9 +23,9 @@ export declare class NativePool {
   cancel(id: number): boolean
   /**
    * Main thread, on each wake-up: the finished tasks as
-   * `[ids, values, kinds, exited, faults]`, where `kinds[i]` is 0 for a result and a
-   * failure kind (with the message as `values[i]`) otherwise; `kinds` is null when
-   * all succeeded.
+   * `[ids, values, kinds, exited, faults]`, where `kinds[i]` is 0 for a result,
+   * PART_KIND for a part of the result of a task still running, and a failure kind
+   * (with the message as `values[i]`) otherwise; `kinds` is null when all are results.
    */
   drain(): unknown[]
   /**
@@ -57,6 +57,12 @@ export interface Histogram {
   p90: number
   p99: number
 }
+
+/**
+ * `drain()`'s kind of a part of a running task's result (0 is a whole result, and the
+ * failure kinds count from 1).
+ */
+export declare const PART_KIND: number
 
 /** The options of `new Pool()`, validated and defaulted by `index.js`. */
 export interface PoolConfig {

@@ -837,4 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativePool = nativeBinding.NativePool
 module.exports.failureKinds = nativeBinding.failureKinds
+module.exports.PART_KIND = nativeBinding.PART_KIND
 module.exports.taskNames = nativeBinding.taskNames

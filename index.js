@@ -5,17 +5,17 @@
 
 const { EventEmitter } = require('node:events')
 const os = require('node:os')
-const { NativePool, taskNames } = require('./binding.js')
+const { NativePool, taskNames, PART_KIND } = require('./binding.js')
 const errors = require('./lib/errors.js')
-const { finishCsv } = require('./lib/csv.js')
+const { CsvResult } = require('./lib/csv.js')
 
 const TASKS = Object.freeze(taskNames())
 const TASK_NUMBER = new Map(TASKS.map((name, number) => [name, number]))
 /**
- * Tasks whose native result is finished in JS, where building many small values is
- * cheapest; by task number.
+ * Tasks whose result is built in JS, where making many small values is cheapest, from the
+ * parts they send ahead (`add(part)`) and their output (`finish(output)`); by task number.
  */
-const FINISH = TASKS.map((name) => ({ parseCsv: finishCsv })[name])
+const RESULT_BUILDERS = TASKS.map((name) => ({ parseCsv: CsvResult })[name])
 
 /** Ids wrap below 2³⁰ so they stay small integers in V8. */
 const MAX_ID = 0x3fffffff
@@ -85,12 +85,13 @@ function isAbortSignal(value) {
  * native side keeps every Buffer it reads in place alive until the result is drained.
  */
 class PendingTask {
-  constructor(finish) {
-    /** Turns the native result into the task's result, for the few tasks that need it. */
-    this.finish = finish
+  constructor(ResultBuilder) {
+    /** Builds the task's result from its parts and output, for the few tasks that need it. */
+    this.ResultBuilder = ResultBuilder
+    this.builder = undefined
     this.resolve = undefined
     this.reject = undefined
-    /** Rejected early (abort, timeout, destroy); the native result is then dropped. */
+    /** Rejected early (abort, timeout, destroy), or resolved from built parts: whatever arrives later is dropped. */
     this.settled = false
     this.timer = undefined
     this.signal = undefined
@@ -139,6 +140,8 @@ class Pool extends EventEmitter {
   #nextId = 1
   #batch = new Batch()
   #flushQueued = false
+  /** Parts and outputs waiting for their turn to be built into results: task, value, last. */
+  #builds = []
   /** `close()` or `destroy()` was called: `run` refuses. */
   #closing = false
   #destroyed = false
@@ -187,7 +190,7 @@ class Pool extends EventEmitter {
 
     const id = this.#nextId
     this.#nextId = id === MAX_ID ? 1 : id + 1
-    const task = new PendingTask(FINISH[number])
+    const task = new PendingTask(RESULT_BUILDERS[number])
     const promise = new Promise((resolve, reject) => {
       task.resolve = resolve
       task.reject = reject
@@ -337,15 +340,22 @@ class Pool extends EventEmitter {
       const id = ids[index]
       const task = pending.get(id)
       if (task === undefined) continue
+      const kind = kinds === null ? 0 : kinds[index]
+      if (kind === PART_KIND) {
+        if (!task.settled) this.#queueBuild(task, values[index], false)
+        continue
+      }
       pending.delete(id)
       if (task.settled) continue
-      this.#release(task)
-      const kind = kinds === null ? 0 : kinds[index]
-      if (kind !== 0) task.reject(errors.fromNative(kind, values[index]))
-      else if (task.finish === undefined) task.resolve(values[index])
-      // Finishing builds many values: each gets a turn of its own, so several results
-      // arriving together do not hold the event loop for all of them at once.
-      else setImmediate(this.#finish, task, values[index])
+      if (kind !== 0) {
+        this.#release(task)
+        task.reject(errors.fromNative(kind, values[index]))
+      } else if (task.ResultBuilder === undefined) {
+        this.#release(task)
+        task.resolve(values[index])
+      } else {
+        this.#queueBuild(task, values[index], true)
+      }
     }
     if (faults != null) {
       for (const message of faults) this.#fault(message)
@@ -354,15 +364,38 @@ class Pool extends EventEmitter {
     if (exited) this.#resolveExited()
   }
 
-  #finish = (task, value) => {
-    let result
+  /**
+   * Building a result makes many values: each part and output gets an event-loop turn of
+   * its own, in order, so that timers and I/O run between them.
+   */
+  #queueBuild(task, value, last) {
+    this.#builds.push(task, value, last)
+    if (this.#builds.length === 3) setImmediate(this.#buildNext)
+  }
+
+  #buildNext = () => {
+    const builds = this.#builds
+    const [task, value, last] = builds.splice(0, 3)
+    if (builds.length > 0) setImmediate(this.#buildNext)
+    this.#build(task, value, last)
+  }
+
+  /** A part of a task's result (`last` false) or its output, built into its result. */
+  #build(task, value, last) {
+    if (task.settled) return
     try {
-      result = task.finish(value)
+      task.builder ??= new task.ResultBuilder()
+      if (!last) {
+        task.builder.add(value)
+        return
+      }
+      const result = task.builder.finish(value)
+      this.#release(task)
+      task.settled = true
+      task.resolve(result)
     } catch (error) {
-      task.reject(errors.taskFailed(`finishing the result failed: ${error.message}`))
-      return
+      this.#rejectEarly(task, errors.taskFailed(`building the result failed: ${error.message}`))
     }
-    task.resolve(result)
   }
 
   /** A fault outside any one task: the `error` event, or a warning if no one listens. */

@@ -1,10 +1,10 @@
 'use strict'
-// parseCsv's last step, on the main thread: Papa Parse's rows built from the flat parts the
-// native side sends (src/tasks/csv.rs): a kind per cell, the numbers, and all texts in one
-// string sliced per cell. Building values in a JS loop costs far less than JSON.parse of the
-// same rows. The loop is generated once per call so that its cursors are plain locals (a
-// closure's would live in a context object) and, with a header, each complete row is one
-// object literal, so all rows share one shape.
+// parseCsv's last step, on the main thread: Papa Parse's rows built from the flat chunks the
+// native side sends (src/tasks/csv.rs), each as soon as it is typed: a kind per cell, the
+// numbers, and all texts in one string sliced per cell. Building values in a JS loop costs
+// far less than JSON.parse of the same rows. The loop is generated once per result so that
+// its cursors are plain locals (a closure's would live in a context object) and each
+// complete row is one literal.
 
 // The cell kinds of `papa::kind` in src/tasks/csv/papa.rs: 0 text, 1 number, 2 true,
 // 3 false, 4 null, 5 date, 6 missing. `CELL` reads the next cell, advancing the cursors.
@@ -16,7 +16,7 @@ const CELL = `((kind = kinds[cell++]) === 1 ? numbers[number++]
 
 /** Compiles `(parts…) => built`, with the cursors as locals of the generated function. */
 function compile(body) {
-  return new Function('rowLengths', 'kinds', 'numbers', 'texts', 'textEnds', 'fields', 'numericColumns', 'rowCount', `
+  return new Function('data', 'rowLengths', 'kinds', 'numbers', 'texts', 'textEnds', 'fields', 'numericColumns', 'rowCount', `
     'use strict'
     let cell = 0, number = 0, text = 0, start = 0, kind, end, value
     ${body}`)
@@ -37,47 +37,70 @@ const buildColumns = compile(`
   }
   return columns`)
 
-function rowsSource(fields) {
-  if (fields == null) {
-    return `for (let r = 0; r < rows; r++) {
-      const row = []
-      for (let j = rowLengths[r]; j > 0; j--) row.push(${CELL})
-      data[r] = row
-    }`
-  }
-  // An object literal for complete rows; `__proto__` would set the prototype in a literal
-  // (and in Papa Parse's assignment too), so those rows take the general path.
-  const literal = fields.length > 0 && !fields.includes('__proto__')
-    ? `if (length === ${fields.length}) { data[r] = { ${fields.map((f) => `${JSON.stringify(f)}: ${CELL}`).join(',\n')} }; continue }`
+/**
+ * Appends a chunk's rows to `data`. Rows of the usual length (the header's, or without one
+ * the first row's) are one literal each, so that all of them share one shape and
+ * allocation; `__proto__` would set the prototype in a literal (and in Papa Parse's
+ * assignment too), so such rows take the general path.
+ */
+function compileRows(fields, usualLength) {
+  const literal = fields == null
+    ? `[${Array(usualLength).fill(CELL).join(',\n')}]`
+    : `{ ${fields.map((f) => `${JSON.stringify(f)}: ${CELL}`).join(',\n')} }`
+  const usual = usualLength > 0 && !(fields ?? []).includes('__proto__')
+    ? `if (length === ${usualLength}) { data.push(${literal}); continue }`
     : ''
-  return `for (let r = 0; r < rows; r++) {
-    const length = rowLengths[r]
-    ${literal}
+  const general = fields == null
+    ? `const row = new Array(length)
+      for (let j = 0; j < length; j++) row[j] = ${CELL}`
     // Short or long rows, as Papa Parse builds them: field by field, extras in a list.
-    const row = {}
-    const named = Math.min(length, fields.length)
-    for (let j = 0; j < named; j++) row[fields[j]] = ${CELL}
-    if (length > fields.length) {
-      const extra = []
-      for (let j = named; j < length; j++) extra.push(${CELL})
-      row.__parsed_extra = extra
-    }
-    data[r] = row
-  }`
+    : `const row = {}
+      const named = Math.min(length, fields.length)
+      for (let j = 0; j < named; j++) row[fields[j]] = ${CELL}
+      if (length > fields.length) {
+        const extra = []
+        for (let j = named; j < length; j++) extra.push(${CELL})
+        row.__parsed_extra = extra
+      }`
+  return compile(`
+    for (let r = 0; r < rowLengths.length; r++) {
+      const length = rowLengths[r]
+      ${usual}
+      ${general}
+      data.push(row)
+    }`)
 }
 
-function finishCsv({ rowLengths, numericColumns, rowCount, kinds, numbers, texts, textEnds, fields, errorsAndMeta }) {
-  const { errors, meta } = JSON.parse(errorsAndMeta)
-  if (numericColumns !== undefined) {
-    const columns = buildColumns(undefined, kinds, numbers, texts, textEnds, fields, numericColumns, rowCount)
-    return { fields, columns, errors, meta }
+/**
+ * parseCsv's result, built as its rows arrive: `add` for each part sent ahead while later
+ * rows are still being typed, `finish` for the task's output.
+ */
+const CACHE = new Map()
+class CsvResult {
+  constructor() {
+    this.data = []
+    this.appendRows = undefined
   }
-  const buildRows = compile(`
-    const rows = rowLengths.length
-    const data = new Array(rows)
-    ${rowsSource(fields)}
-    return data`)
-  return { data: buildRows(rowLengths, kinds, numbers, texts, textEnds, fields), errors, meta }
+
+  add({ rowLengths, kinds, numbers, texts, textEnds, fields }) {
+    if (this.appendRows === undefined) {
+      const usual = fields == null ? rowLengths[0] ?? 0 : fields.length
+      const key = JSON.stringify([fields, usual])
+      this.appendRows = CACHE.get(key)
+      if (this.appendRows === undefined) CACHE.set(key, (this.appendRows = compileRows(fields, usual)))
+    }
+    this.appendRows(this.data, rowLengths, kinds, numbers, texts, textEnds, fields)
+  }
+
+  finish(output) {
+    const { errors, meta } = JSON.parse(output.errorsAndMeta)
+    const { numericColumns, kinds, numbers, texts, textEnds, fields, rowCount } = output
+    if (numericColumns !== undefined) {
+      return { fields, columns: buildColumns(undefined, undefined, kinds, numbers, texts, textEnds, fields, numericColumns, rowCount), errors, meta }
+    }
+    this.add(output)
+    return { data: this.data, errors, meta }
+  }
 }
 
-module.exports = { finishCsv }
+module.exports = { CsvResult }

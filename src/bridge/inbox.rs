@@ -7,7 +7,7 @@
 //! on every call and has no supported way to ref/unref it as work comes and goes.
 
 use crate::pool::{Outcome, Sink};
-use crate::tasks::TaskResult;
+use crate::tasks::{Encode, PartSink, TaskResult};
 use napi::{check_status, sys, Env};
 use parking_lot::Mutex;
 use std::ptr;
@@ -16,7 +16,14 @@ use std::ptr;
 /// still lets timers and I/O run between batches.
 pub const MAX_BATCH: usize = 8192;
 
-pub type Finished = (u32, Outcome<TaskResult>);
+/// What a job hands back: parts of its result while it runs, then how it ended. One queue
+/// holds both, so a job's parts reach JS in order and before its end.
+pub enum Delivery {
+    Part(Box<dyn Encode>),
+    End(Outcome<TaskResult>),
+}
+
+pub type Finished = (u32, Delivery);
 
 #[derive(Default)]
 struct Waiting {
@@ -178,7 +185,7 @@ impl Inbox {
 
 impl Sink<TaskResult> for std::sync::Arc<Inbox> {
     fn deliver(&self, id: u32, outcome: Outcome<TaskResult>) {
-        self.post(|waiting| waiting.finished.push((id, outcome)));
+        self.post(|waiting| waiting.finished.push((id, Delivery::End(outcome))));
     }
 
     fn threads_exited(&self) {
@@ -187,5 +194,11 @@ impl Sink<TaskResult> for std::sync::Arc<Inbox> {
 
     fn fault(&self, message: String) {
         self.post(|waiting| waiting.faults.push(message));
+    }
+}
+
+impl PartSink for Inbox {
+    fn send_part(&self, id: u32, part: Box<dyn Encode>) {
+        self.post(|waiting| waiting.finished.push((id, Delivery::Part(part))));
     }
 }

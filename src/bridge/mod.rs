@@ -7,8 +7,8 @@ mod inbox;
 
 use crate::error::{Failure, Kind};
 use crate::pool::{CancelToken, CancelledWhile, Config, Engine, Job, Outcome, Refusal, Summary};
-use crate::tasks::{release_kept, Decoder, TaskResult, REGISTRY};
-use inbox::{Batch, Inbox};
+use crate::tasks::{release_kept, Decoder, PartSink, Parts, TaskResult, REGISTRY};
+use inbox::{Batch, Delivery, Inbox};
 use napi::bindgen_prelude::{Array, JsValue, Uint32Array, Uint8Array, Unknown};
 use napi::{sys, Env, ValueType};
 use napi_derive::napi;
@@ -19,6 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 type PoolEngine = Engine<TaskResult, Arc<Inbox>>;
+
+/// `drain()`'s kind of a part of a running task's result (0 is a whole result, and the
+/// failure kinds count from 1).
+#[napi]
+pub const PART_KIND: u8 = u8::MAX;
 
 /// The options of `new Pool()`, validated and defaulted by `index.js`.
 #[napi(object)]
@@ -179,7 +184,10 @@ impl NativePool {
                 REGISTRY.get(tasks[index] as usize),
                 data.get::<Unknown>(index as u32)?,
             ) {
-                (Some(task), Some(value)) => (task.prepare)(&mut decoder, value),
+                (Some(task), Some(value)) => {
+                    let inbox = Arc::clone(&self.core.inbox) as Arc<dyn PartSink>;
+                    (task.prepare)(&mut decoder, value, Parts::new(id, inbox))
+                }
                 _ => Err(Failure::invalid_type("no task has that number")),
             };
             let work = match prepared {
@@ -253,9 +261,9 @@ impl NativePool {
     }
 
     /// Main thread, on each wake-up: the finished tasks as
-    /// `[ids, values, kinds, exited, faults]`, where `kinds[i]` is 0 for a result and a
-    /// failure kind (with the message as `values[i]`) otherwise; `kinds` is null when
-    /// all succeeded.
+    /// `[ids, values, kinds, exited, faults]`, where `kinds[i]` is 0 for a result,
+    /// PART_KIND for a part of the result of a task still running, and a failure kind
+    /// (with the message as `values[i]`) otherwise; `kinds` is null when all are results.
     #[napi]
     pub fn drain<'env>(&mut self, env: &'env Env) -> napi::Result<Array<'env>> {
         let Batch {
@@ -267,8 +275,29 @@ impl NativePool {
         let mut ids = Vec::with_capacity(count);
         let mut kinds: Option<Vec<u8>> = None;
         let mut values = env.create_array(count as u32)?;
-        for (index, (id, outcome)) in finished.into_iter().enumerate() {
+        let mut ended = 0;
+        for (index, (id, delivery)) in finished.into_iter().enumerate() {
             ids.push(id);
+            let outcome = match delivery {
+                Delivery::Part(part) => {
+                    let value = part.encode(env).map_err(|e| e.reason);
+                    let (kind, value) = match value {
+                        // SAFETY: `raw` was just made in this env, on this thread, in this scope.
+                        Ok(raw) => (PART_KIND, unsafe {
+                            Unknown::from_raw_unchecked(env.raw(), raw)
+                        }),
+                        Err(reason) => (
+                            Kind::TaskFailed as u8,
+                            env.create_string(&reason)?.to_unknown(),
+                        ),
+                    };
+                    kinds.get_or_insert_with(|| vec![0; count])[index] = kind;
+                    values.set(index as u32, value)?;
+                    continue;
+                }
+                Delivery::End(outcome) => outcome,
+            };
+            ended += 1;
             if !self.tokens.is_empty() {
                 self.tokens.remove(&id);
             }
@@ -299,7 +328,7 @@ impl NativePool {
                 }
             }
         }
-        self.in_flight -= count;
+        self.in_flight -= ended;
         if exited {
             // The threads left their loops; joining only waits for their last instructions.
             self.core.engine.join();

@@ -5,18 +5,22 @@
 
 mod papa;
 
-use super::{args, describe, Bytes, Decoder, Task};
+use super::{args, describe, to_js, Bytes, Decoder, Encode, Parts, Task};
 use crate::error::{Failure, Kind};
 use crate::pool::Ctx;
-use napi::bindgen_prelude::{Float64Array, Object, ToNapiValue, Uint32Array, Uint8Array, Unknown};
+use napi::bindgen_prelude::{Float64Array, Object, Uint32Array, Uint8Array, Unknown};
 use napi::{check_status, sys, Env, JsValue, ValueType};
-use papa::{Columns, DynamicTyping, Layout, Options, SkipEmptyLines, Text};
+use papa::{Cells, Columns, DynamicTyping, Layout, Options, Parsing, SkipEmptyLines, Text};
 use std::collections::HashMap;
 use std::ptr;
 
 /// Inputs past this many bytes (Buffers) or UTF-16 units (strings) are ERR_INPUT_TOO_LARGE:
 /// the JSON for them would pass V8's largest string.
 pub const MAX_INPUT: usize = 256 << 20;
+
+/// Cells per part of the rows: small enough that JS starts building early, large enough
+/// that a part's own cost (a wake-up, a turn of the event loop) is lost in its building.
+const CHUNK_CELLS: usize = 1 << 16;
 
 /// Papa Parse options that act only when they are functions, which cannot cross to a
 /// native thread (Papa Parse writes `transform: false` into options it was given, so a
@@ -60,26 +64,61 @@ impl Texts {
     }
 }
 
-/// The rows in the layout asked for, without their texts (which travel as `Texts`).
-pub enum Shape {
-    Rows {
-        row_lengths: Vec<u32>,
-    },
-    /// Per column: its numbers, or None if its values are among the cells.
-    Columns {
-        numeric: Vec<Option<Vec<f64>>>,
-        row_count: u32,
-    },
+/// Cells on their way to JS, with the names `lib/csv.js` builds them under: a part of the
+/// rows, sent while later rows are typed, or the last rows (or the columns) in the output.
+pub struct Chunk {
+    cells: Cells,
+    texts: Texts,
+    /// The header names (rows with `header: true`), or every column's name (columns).
+    fields: Option<Vec<Text>>,
+}
+
+impl Chunk {
+    fn new(mut cells: Cells, fields: Option<Vec<Text>>) -> Self {
+        let texts = Texts::new(std::mem::take(&mut cells.texts));
+        Chunk {
+            cells,
+            texts,
+            fields,
+        }
+    }
+
+    /// `{ rowLengths, kinds, numbers, texts, textEnds, fields }`.
+    fn to_object<'env>(self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let mut object = Object::new(env)?;
+        object.set("rowLengths", Uint32Array::new(self.cells.row_lengths))?;
+        object.set("kinds", Uint8Array::new(self.cells.kinds))?;
+        object.set("numbers", Float64Array::new(self.cells.numbers))?;
+        object.set("textEnds", Uint32Array::new(self.cells.text_ends))?;
+        // SAFETY: main thread, live env, buffers that outlive the calls.
+        let texts = unsafe { js_string(env.raw(), &self.texts) }?;
+        object.set("texts", texts)?;
+        let fields = match self.fields {
+            None => None,
+            Some(names) => Some(
+                names
+                    .into_iter()
+                    // SAFETY: as above.
+                    .map(|name| unsafe { js_string(env.raw(), &Texts::new(name)) })
+                    .collect::<napi::Result<Vec<_>>>()?,
+            ),
+        };
+        object.set("fields", fields)?;
+        Ok(object)
+    }
+}
+
+impl Encode for Chunk {
+    fn encode(self: Box<Self>, env: &Env) -> napi::Result<sys::napi_value> {
+        to_js(env, self.to_object(env)?)
+    }
 }
 
 pub struct CsvOutput {
-    shape: Shape,
-    kinds: Vec<u8>,
-    numbers: Vec<f64>,
-    texts: Texts,
-    text_ends: Vec<u32>,
-    /// The header names (rows with `header: true`), or every column's name (columns).
-    fields: Option<Vec<Text>>,
+    /// The last rows (the others went ahead as parts), or the non-numeric columns' cells.
+    chunk: Chunk,
+    /// `output: 'columns'`: per column, its numbers, or None if its values are in `chunk`.
+    numeric_columns: Option<(Vec<Option<Vec<f64>>>, u32)>,
     /// `{ errors, meta }` as JSON text.
     errors_and_meta: String,
 }
@@ -119,7 +158,7 @@ impl Task for ParseCsv {
         })
     }
 
-    fn run(input: CsvInput, ctx: &Ctx) -> Result<CsvOutput, Failure> {
+    fn run(input: CsvInput, ctx: &Ctx, parts: &Parts) -> Result<CsvOutput, Failure> {
         let text: Text = match input.source {
             CsvSource::Utf16(text) => text,
             CsvSource::Utf8(bytes) => String::from_utf8_lossy(bytes.as_slice())
@@ -131,79 +170,54 @@ impl Task for ParseCsv {
         }
         // Papa Parse strips a byte-order mark from string input.
         let text = text.strip_prefix(&[0xfeff]).unwrap_or(&text);
-        let results = papa::parse(text, &input.options).map_err(Failure::invalid_type)?;
-        if ctx.cancelled() {
-            return Err(Failure::cancelled());
+        if input.options.layout == Layout::Columns {
+            let results = papa::parse(text, &input.options).map_err(Failure::invalid_type)?;
+            let Columns {
+                fields,
+                numeric,
+                cells,
+            } = papa::columns(&results);
+            return Ok(CsvOutput {
+                chunk: Chunk::new(cells, Some(fields)),
+                numeric_columns: Some((numeric, results.data.len() as u32)),
+                errors_and_meta: papa::errors_and_meta_json(&results),
+            });
         }
-        let errors_and_meta = papa::errors_and_meta_json(&results);
-        let (shape, cells, fields) = match input.options.layout {
-            Layout::Rows => {
-                let cells = papa::cells(&results);
-                let shape = Shape::Rows {
-                    row_lengths: cells.row_lengths.clone(),
-                };
-                (shape, cells, results.fields)
+        // Rows go out a chunk at a time, so that JS builds one while the next is typed.
+        let mut parsing = Parsing::new(text, &input.options).map_err(Failure::invalid_type)?;
+        loop {
+            if ctx.cancelled() {
+                return Err(Failure::cancelled());
             }
-            Layout::Columns => {
-                let Columns {
-                    fields,
-                    numeric,
-                    cells,
-                } = papa::columns(&results);
-                let row_count = results.data.len() as u32;
-                (Shape::Columns { numeric, row_count }, cells, Some(fields))
+            let rows = parsing.next_rows(CHUNK_CELLS);
+            let chunk = Chunk::new(papa::cells(&rows), parsing.results.fields.clone());
+            if parsing.rows_left() == 0 {
+                return Ok(CsvOutput {
+                    chunk,
+                    numeric_columns: None,
+                    errors_and_meta: papa::errors_and_meta_json(&parsing.results),
+                });
             }
-        };
-        Ok(CsvOutput {
-            shape,
-            kinds: cells.kinds,
-            numbers: cells.numbers,
-            texts: Texts::new(cells.texts),
-            text_ends: cells.text_ends,
-            fields,
-            errors_and_meta,
-        })
+            parts.send(chunk);
+        }
     }
 
-    /// `{ rowLengths | numericColumns, kinds, numbers, texts, textEnds, fields,
-    /// errorsAndMeta }` for `lib/csv.js` to finish into Papa Parse's result (or columns).
+    /// The last chunk's object, with `errorsAndMeta` and, for columns, `numericColumns`
+    /// and `rowCount`: `lib/csv.js` finishes it into Papa Parse's result (or columns).
     fn encode(env: &Env, output: CsvOutput) -> napi::Result<sys::napi_value> {
-        let mut parts = Object::new(env)?;
-        match output.shape {
-            Shape::Rows { row_lengths } => {
-                parts.set("rowLengths", Uint32Array::new(row_lengths))?
-            }
-            Shape::Columns { numeric, row_count } => {
-                parts.set("rowCount", row_count)?;
-                parts.set(
-                    "numericColumns",
-                    numeric
-                        .into_iter()
-                        .map(|column| column.map(Float64Array::new))
-                        .collect::<Vec<_>>(),
-                )?
-            }
-        }
-        parts.set("kinds", Uint8Array::new(output.kinds))?;
-        parts.set("numbers", Float64Array::new(output.numbers))?;
-        parts.set("textEnds", Uint32Array::new(output.text_ends))?;
-        // SAFETY: main thread, live env, buffers that outlive the calls.
-        let texts = unsafe { js_string(env.raw(), &output.texts) }?;
-        parts.set("texts", texts)?;
-        let fields = match output.fields {
-            None => None,
-            Some(names) => Some(
-                names
+        let mut object = output.chunk.to_object(env)?;
+        if let Some((numeric, row_count)) = output.numeric_columns {
+            object.set("rowCount", row_count)?;
+            object.set(
+                "numericColumns",
+                numeric
                     .into_iter()
-                    // SAFETY: as above.
-                    .map(|name| unsafe { js_string(env.raw(), &Texts::new(name)) })
-                    .collect::<napi::Result<Vec<_>>>()?,
-            ),
-        };
-        parts.set("fields", fields)?;
-        parts.set("errorsAndMeta", output.errors_and_meta)?;
-        // SAFETY: as above.
-        unsafe { Object::to_napi_value(env.raw(), parts) }
+                    .map(|column| column.map(Float64Array::new))
+                    .collect::<Vec<_>>(),
+            )?;
+        }
+        object.set("errorsAndMeta", output.errors_and_meta)?;
+        to_js(env, object)
     }
 }
 

@@ -1,7 +1,7 @@
 //! `fib`: F(n), exact. Fast doubling on big integers by default; the textbook exponential
 //! recursion on request, as the CPU load that worker-pool articles demonstrate with.
 
-use super::{args, describe, to_js, Decoder, Task};
+use super::{args, describe, to_js, Decoder, Parts, Task};
 use crate::error::Failure;
 use crate::pool::Ctx;
 use napi::bindgen_prelude::{BigInt, Unknown};
@@ -74,7 +74,7 @@ impl Task for Fib {
         })
     }
 
-    fn run(input: FibInput, ctx: &Ctx) -> Result<FibOutput, Failure> {
+    fn run(input: FibInput, ctx: &Ctx, _parts: &Parts) -> Result<FibOutput, Failure> {
         let as_bigint = input.as_bigint;
         match input.algorithm {
             Algorithm::Recursive => recursive(input.n, ctx)
@@ -262,7 +262,7 @@ mod tests {
     #[test]
     fn the_result_is_a_number_while_safe_then_a_bigint() {
         let ctx = never_cancelled();
-        let run = |n| Fib::run(input(n, Algorithm::FastDoubling), &ctx).unwrap();
+        let run = |n| Fib::run(input(n, Algorithm::FastDoubling), &ctx, &Parts::unused()).unwrap();
         assert_eq!(
             run(78),
             FibOutput::Small {
@@ -277,11 +277,15 @@ mod tests {
     fn cancellation_stops_both_algorithms() {
         let ctx = already_cancelled();
         assert_eq!(
-            Fib::run(input(90, Algorithm::Recursive), &ctx),
+            Fib::run(input(90, Algorithm::Recursive), &ctx, &Parts::unused()),
             Err(Failure::cancelled())
         );
         assert_eq!(
-            Fib::run(input(1_000_000, Algorithm::FastDoubling), &ctx),
+            Fib::run(
+                input(1_000_000, Algorithm::FastDoubling),
+                &ctx,
+                &Parts::unused()
+            ),
             Err(Failure::cancelled())
         );
     }

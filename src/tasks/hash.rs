@@ -1,7 +1,7 @@
 //! `hash`: digests with Node's algorithm names (byte for byte equal to `node:crypto`),
 //! plus BLAKE3, xxHash and CRC; HMAC with `key` (keyed BLAKE3 for `blake3`).
 
-use super::{args, to_js, Bytes, Decoder, Task};
+use super::{args, to_js, Bytes, Decoder, Parts, Task};
 use crate::error::Failure;
 use crate::pool::Ctx;
 use base64::Engine as _;
@@ -128,7 +128,7 @@ impl Task for Hash {
         })
     }
 
-    fn run(input: HashInput, ctx: &Ctx) -> Result<HashOutput, Failure> {
+    fn run(input: HashInput, ctx: &Ctx, _parts: &Parts) -> Result<HashOutput, Failure> {
         let key = input.key.as_ref().map(Bytes::as_slice);
         let digest = digest(input.algorithm, key, input.data.as_slice(), ctx)?;
         Ok(HashOutput {

@@ -17,6 +17,7 @@ use crate::error::Failure;
 use crate::pool::{Ctx, Work};
 use napi::bindgen_prelude::{ToNapiValue, Unknown};
 use napi::{sys, Env, ValueType};
+use std::sync::Arc;
 
 pub trait Task {
     const NAME: &'static str;
@@ -27,8 +28,10 @@ pub trait Task {
     /// borrowed in place through the decoder, which keeps them alive).
     fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<Self::Input, Failure>;
 
-    /// Any thread: the work. Long loops check `ctx.cancelled()`.
-    fn run(input: Self::Input, ctx: &Ctx) -> Result<Self::Output, Failure>;
+    /// Any thread: the work. Long loops check `ctx.cancelled()`. A task whose result is
+    /// slow to build in JS may hand it back in pieces through `parts`, so that JS builds
+    /// one while the thread makes the next; the output comes after them all.
+    fn run(input: Self::Input, ctx: &Ctx, parts: &Parts) -> Result<Self::Output, Failure>;
 
     /// Main thread: the output as a JS value.
     fn encode(env: &Env, output: Self::Output) -> napi::Result<sys::napi_value>;
@@ -50,10 +53,46 @@ impl<T: Task> Encode for Output<T> {
 /// What a job of any task yields on its thread.
 pub type TaskResult = Result<Box<dyn Encode>, Failure>;
 
+/// Takes the parts a running task sends, to hand them to JS in order, before the
+/// task's output (the bridge's inbox).
+pub trait PartSink: Send + Sync {
+    fn send_part(&self, id: u32, part: Box<dyn Encode>);
+}
+
+/// A running task's way to send parts of its result ahead of its output.
+pub struct Parts {
+    id: u32,
+    sink: Arc<dyn PartSink>,
+}
+
+impl Parts {
+    pub fn new(id: u32, sink: Arc<dyn PartSink>) -> Self {
+        Parts { id, sink }
+    }
+
+    pub fn send(&self, part: impl Encode + 'static) {
+        self.sink.send_part(self.id, Box::new(part));
+    }
+}
+
+#[cfg(test)]
+impl Parts {
+    /// For unit tests of tasks that send no parts.
+    pub fn unused() -> Parts {
+        struct Unused;
+        impl PartSink for Unused {
+            fn send_part(&self, _: u32, _: Box<dyn Encode>) {
+                panic!("this task sends no parts");
+            }
+        }
+        Parts::new(0, Arc::new(Unused))
+    }
+}
+
 /// One task as the bridge sees it: its name, and how to turn JS data into work.
 pub struct Registered {
     pub name: &'static str,
-    pub prepare: fn(&mut Decoder, Unknown<'_>) -> Result<Work<TaskResult>, Failure>,
+    pub prepare: fn(&mut Decoder, Unknown<'_>, Parts) -> Result<Work<TaskResult>, Failure>,
 }
 
 const fn register<T: Task + 'static>() -> Registered {
@@ -66,10 +105,11 @@ const fn register<T: Task + 'static>() -> Registered {
 fn prepare<T: Task + 'static>(
     decoder: &mut Decoder,
     data: Unknown<'_>,
+    parts: Parts,
 ) -> Result<Work<TaskResult>, Failure> {
     let input = T::decode(decoder, data)?;
     Ok(Box::new(move |ctx: &Ctx| {
-        T::run(input, ctx).map(|output| Box::new(Output::<T>(output)) as Box<dyn Encode>)
+        T::run(input, ctx, &parts).map(|output| Box::new(Output::<T>(output)) as Box<dyn Encode>)
     }))
 }
 

@@ -3,7 +3,7 @@
 
 mod eksblowfish;
 
-use super::{args, describe, to_js, Bytes, Decoder, Task};
+use super::{args, describe, to_js, Bytes, Decoder, Parts, Task};
 use crate::error::Failure;
 use crate::pool::Ctx;
 use base64::alphabet::BCRYPT;
@@ -114,7 +114,7 @@ impl Task for HashPassword {
         })
     }
 
-    fn run(input: HashPasswordInput, _ctx: &Ctx) -> Result<String, Failure> {
+    fn run(input: HashPasswordInput, _ctx: &Ctx, _parts: &Parts) -> Result<String, Failure> {
         hash_password(input.password.as_slice(), input.algorithm, input.cost)
     }
 
@@ -149,7 +149,7 @@ impl Task for VerifyPassword {
         })
     }
 
-    fn run(input: VerifyPasswordInput, _ctx: &Ctx) -> Result<bool, Failure> {
+    fn run(input: VerifyPasswordInput, _ctx: &Ctx, _parts: &Parts) -> Result<bool, Failure> {
         verify_password(input.password.as_slice(), &input.hash, input.algorithm)
     }
 

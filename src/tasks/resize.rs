@@ -9,7 +9,7 @@ mod pixels;
 mod png;
 mod webp;
 
-use super::{args, describe, to_js, Bytes, Decoder, Task};
+use super::{args, describe, to_js, Bytes, Decoder, Parts, Task};
 use crate::error::{Failure, Kind};
 use crate::pool::Ctx;
 use geometry::{Canvas, Fit, Gravity, Target};
@@ -192,7 +192,7 @@ impl Task for Resize {
         })
     }
 
-    fn run(input: ResizeInput, ctx: &Ctx) -> Result<ResizeOutput, Failure> {
+    fn run(input: ResizeInput, ctx: &Ctx, _parts: &Parts) -> Result<ResizeOutput, Failure> {
         let bytes = input.input.as_slice();
         let format = Format::sniff(bytes).ok_or_else(|| {
             Failure::new(

@@ -722,132 +722,185 @@ fn guess_delimiter(
 /// `Papa.parse(input, options)` for a whole string (BOM already stripped). Err is the
 /// message of an exception Papa Parse would throw.
 pub fn parse<'a>(input: &'a [u16], options: &Options) -> Result<Results<'a>, String> {
-    let newline = match &options.newline {
-        Some(newline) if !newline.is_empty() => newline.clone(),
-        _ => guess_line_endings(input, options.quote_char),
-    };
-    let mut delimiter_error = false;
-    let delimiter = if options.delimiter.is_empty() {
-        guess_delimiter(input, &newline, options)?.unwrap_or_else(|| {
-            delimiter_error = true;
-            text(",")
-        })
-    } else {
-        options.delimiter.clone()
-    };
-    let preview = if options.preview > 0 && options.header {
-        options.preview + 1
-    } else {
-        options.preview
-    };
-    let scanner = Scanner::new(
-        input,
-        &delimiter,
-        &newline,
-        options.comments.as_deref(),
-        preview,
-        options.fast_mode,
-        options.quote_char,
-        options.escape_char,
-        options.header,
-    )?;
-    let Scanned {
-        mut data,
-        mut errors,
-        cursor,
-        truncated,
-        renamed_headers,
-    } = scanner.scan();
-    if delimiter_error {
-        errors.push(ParseError {
-            kind: "Delimiter",
-            code: "UndetectableDelimiter",
-            message: "Unable to auto-detect delimiting character; defaulted to ','".into(),
-            row: None,
-            index: None,
-        });
-    }
-    if options.skip_empty_lines != SkipEmptyLines::No {
-        data = data.retain_rows(|row| !is_empty_line(row, options.skip_empty_lines));
-    }
-    let mut cells = data.cells.into_iter();
-    let mut lengths = data.lengths.into_iter();
-    let fields: Option<Vec<Text>> = match (options.header, lengths.next()) {
-        (true, Some(first)) => Some(cells.by_ref().take(first).map(Cow::into_owned).collect()),
-        (false, Some(first)) => {
-            // No header: put the first row's length back in front.
-            lengths = std::iter::once(first)
-                .chain(lengths)
-                .collect::<Vec<_>>()
-                .into_iter();
-            None
+    let mut parsing = Parsing::new(input, options)?;
+    let data = parsing.next_rows(usize::MAX);
+    Ok(Results {
+        data,
+        ..parsing.results
+    })
+}
+
+/// A parse under way: the whole input is scanned, and its rows are typed a chunk at a time
+/// by `next_rows`, so that the first rows can be on their way to JS while the rest are typed.
+pub struct Parsing<'a, 'o> {
+    cells: std::vec::IntoIter<Cell<'a>>,
+    lengths: std::vec::IntoIter<usize>,
+    rows_typed: usize,
+    typed: TypedColumns<'o>,
+    /// Papa Parse's result but its rows, which `next_rows` hands out: the errors grow as
+    /// rows are typed.
+    pub results: Results<'a>,
+}
+
+impl<'a, 'o> Parsing<'a, 'o> {
+    pub fn new(input: &'a [u16], options: &'o Options) -> Result<Self, String> {
+        let newline = match &options.newline {
+            Some(newline) if !newline.is_empty() => newline.clone(),
+            _ => guess_line_endings(input, options.quote_char),
+        };
+        let mut delimiter_error = false;
+        let delimiter = if options.delimiter.is_empty() {
+            guess_delimiter(input, &newline, options)?.unwrap_or_else(|| {
+                delimiter_error = true;
+                text(",")
+            })
+        } else {
+            options.delimiter.clone()
+        };
+        let preview = if options.preview > 0 && options.header {
+            options.preview + 1
+        } else {
+            options.preview
+        };
+        let scanner = Scanner::new(
+            input,
+            &delimiter,
+            &newline,
+            options.comments.as_deref(),
+            preview,
+            options.fast_mode,
+            options.quote_char,
+            options.escape_char,
+            options.header,
+        )?;
+        let Scanned {
+            mut data,
+            mut errors,
+            cursor,
+            truncated,
+            renamed_headers,
+        } = scanner.scan();
+        if delimiter_error {
+            errors.push(ParseError {
+                kind: "Delimiter",
+                code: "UndetectableDelimiter",
+                message: "Unable to auto-detect delimiting character; defaulted to ','".into(),
+                row: None,
+                index: None,
+            });
         }
-        (_, None) => None,
-    };
-    let mut typed = TypedColumns::new(&options.dynamic_typing, fields.as_deref());
-    let mut rows = Table {
-        cells: Vec::with_capacity(cells.len()),
-        lengths: Vec::with_capacity(lengths.len()),
-    };
-    for (i, length) in lengths.enumerate() {
-        if let Some(names) = &fields {
-            if length != names.len() {
-                let (code, which) = if length > names.len() {
+        if options.skip_empty_lines != SkipEmptyLines::No {
+            data = data.retain_rows(|row| !is_empty_line(row, options.skip_empty_lines));
+        }
+        let mut cells = data.cells.into_iter();
+        let mut lengths = data.lengths.into_iter();
+        let fields: Option<Vec<Text>> = match (options.header, lengths.next()) {
+            (true, Some(first)) => Some(cells.by_ref().take(first).map(Cow::into_owned).collect()),
+            (false, Some(first)) => {
+                // No header: put the first row's length back in front.
+                lengths = std::iter::once(first)
+                    .chain(lengths)
+                    .collect::<Vec<_>>()
+                    .into_iter();
+                None
+            }
+            (_, None) => None,
+        };
+        Ok(Parsing {
+            cells,
+            lengths,
+            rows_typed: 0,
+            typed: TypedColumns::new(&options.dynamic_typing, fields.clone()),
+            results: Results {
+                data: Table::default(),
+                errors,
+                delimiter: scanner.delim.clone(),
+                linebreak: scanner.newline.clone(),
+                truncated,
+                cursor,
+                renamed_headers,
+                fields: if options.header {
+                    Some(fields.unwrap_or_default())
+                } else {
+                    None
+                },
+            },
+        })
+    }
+
+    pub fn rows_left(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// The next rows, typed, until they hold at least `min_cells` cells or none are left;
+    /// a row whose length differs from the header's adds Papa Parse's FieldMismatch error.
+    pub fn next_rows(&mut self, min_cells: usize) -> Table<Value<'a>> {
+        let mut cells = 0;
+        let count = self
+            .lengths
+            .as_slice()
+            .iter()
+            .take_while(|&&length| {
+                let more = cells < min_cells;
+                if more {
+                    cells += length;
+                }
+                more
+            })
+            .count();
+        let lengths: Vec<usize> = self.lengths.by_ref().take(count).collect();
+        let mut rows = Table {
+            cells: Vec::with_capacity(cells),
+            lengths: Vec::with_capacity(lengths.len()),
+        };
+        let header = self.typed.names.as_ref().map_or(0, Vec::len);
+        for length in lengths {
+            if self.typed.names.is_some() && length != header {
+                let (code, which) = if length > header {
                     ("TooManyFields", "Too many")
                 } else {
                     ("TooFewFields", "Too few")
                 };
-                errors.push(ParseError {
+                self.results.errors.push(ParseError {
                     kind: "FieldMismatch",
                     code,
                     message: format!(
-                        "{which} fields: expected {} fields but parsed {length}",
-                        names.len()
+                        "{which} fields: expected {header} fields but parsed {length}"
                     ),
-                    row: Some(i),
+                    row: Some(self.rows_typed),
                     index: None,
                 });
             }
-        }
-        let named = fields
-            .as_ref()
-            .map_or(length, |names| names.len().min(length));
-        for (j, cell) in cells.by_ref().take(length).enumerate() {
-            rows.cells.push(if j < named {
-                typed.apply(j, cell)
+            let named = if self.typed.names.is_some() {
+                header.min(length)
             } else {
-                typed.apply_extra(cell)
-            });
+                length
+            };
+            for (j, cell) in self.cells.by_ref().take(length).enumerate() {
+                rows.cells.push(if j < named {
+                    self.typed.apply(j, cell)
+                } else {
+                    self.typed.apply_extra(cell)
+                });
+            }
+            rows.lengths.push(length);
+            self.rows_typed += 1;
         }
-        rows.lengths.push(length);
+        rows
     }
-    Ok(Results {
-        data: rows,
-        errors,
-        delimiter: scanner.delim.clone(),
-        linebreak: scanner.newline.clone(),
-        truncated,
-        cursor,
-        renamed_headers,
-        fields: if options.header {
-            Some(fields.unwrap_or_default())
-        } else {
-            None
-        },
-    })
 }
 
 /// Which columns `dynamicTyping` converts, decided once per column: by header name, or
 /// by column number without a header; `__parsed_extra` by that name.
 struct TypedColumns<'o> {
     config: &'o DynamicTyping,
-    names: Option<&'o [Text]>,
+    names: Option<Vec<Text>>,
     decided: Vec<bool>,
     extra: bool,
 }
 
 impl<'o> TypedColumns<'o> {
-    fn new(config: &'o DynamicTyping, names: Option<&'o [Text]>) -> Self {
+    fn new(config: &'o DynamicTyping, names: Option<Vec<Text>>) -> Self {
         let extra = Self::decide(config, "__parsed_extra");
         TypedColumns {
             config,
@@ -868,7 +921,7 @@ impl<'o> TypedColumns<'o> {
     fn applies(&mut self, column: usize) -> bool {
         while self.decided.len() <= column {
             let j = self.decided.len();
-            let name = match self.names {
+            let name = match &self.names {
                 Some(names) => String::from_utf16_lossy(&names[j]),
                 None => j.to_string(),
             };
@@ -1086,13 +1139,13 @@ impl Cells {
     }
 }
 
-pub fn cells(results: &Results<'_>) -> Cells {
+pub fn cells(rows: &Table<Value<'_>>) -> Cells {
     let mut cells = Cells {
-        row_lengths: results.data.lengths.iter().map(|&l| l as u32).collect(),
-        kinds: Vec::with_capacity(results.data.cells.len()),
+        row_lengths: rows.lengths.iter().map(|&l| l as u32).collect(),
+        kinds: Vec::with_capacity(rows.cells.len()),
         ..Cells::default()
     };
-    for value in &results.data.cells {
+    for value in &rows.cells {
         cells.push(value);
     }
     cells
