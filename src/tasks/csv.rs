@@ -84,7 +84,7 @@ impl Chunk {
     }
 
     /// `{ rowLengths, kinds, numbers, texts, textEnds, fields }`.
-    fn to_object<'env>(self, env: &'env Env) -> napi::Result<Object<'env>> {
+    fn into_object<'env>(self, env: &'env Env) -> napi::Result<Object<'env>> {
         let mut object = Object::new(env)?;
         object.set("rowLengths", Uint32Array::new(self.cells.row_lengths))?;
         object.set("kinds", Uint8Array::new(self.cells.kinds))?;
@@ -110,7 +110,7 @@ impl Chunk {
 
 impl Encode for Chunk {
     fn encode(self: Box<Self>, env: &Env) -> napi::Result<sys::napi_value> {
-        to_js(env, self.to_object(env)?)
+        to_js(env, self.into_object(env)?)
     }
 }
 
@@ -205,7 +205,7 @@ impl Task for ParseCsv {
     /// The last chunk's object, with `errorsAndMeta` and, for columns, `numericColumns`
     /// and `rowCount`: `lib/csv.js` finishes it into Papa Parse's result (or columns).
     fn encode(env: &Env, output: CsvOutput) -> napi::Result<sys::napi_value> {
-        let mut object = output.chunk.to_object(env)?;
+        let mut object = output.chunk.into_object(env)?;
         if let Some((numeric, row_count)) = output.numeric_columns {
             object.set("rowCount", row_count)?;
             object.set(
