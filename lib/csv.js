@@ -6,19 +6,22 @@
 // its cursors are plain locals (a closure's would live in a context object) and each
 // complete row is one literal.
 
-// The cell kinds of `papa::kind` in src/tasks/csv/papa.rs: 0 text, 1 number, 2 true,
-// 3 false, 4 null, 5 date, 6 missing. `CELL` reads the next cell, advancing the cursors.
+// The cell kinds of `cells::kind` in src/tasks/csv/cells.rs: 0 text, 1 number, 2 true,
+// 3 false, 4 null, 5 date, 6 missing, 7 a text also kept in `sharedTexts`, 8 a text kept
+// before, at the next of `places`. `CELL` reads the next cell, advancing the cursors.
 const CELL = `((kind = kinds[cell++]) === 1 ? numbers[number++]
+  : kind === 8 ? sharedTexts[places[place++]]
   : kind === 0 ? (end = textEnds[text++], value = texts.slice(start, end), start = end, value)
+  : kind === 7 ? (end = textEnds[text++], value = texts.slice(start, end), start = end, sharedTexts.push(value), value)
   : kind === 2 ? true : kind === 3 ? false : kind === 4 ? null
   : kind === 5 ? (end = textEnds[text++], value = new Date(texts.slice(start, end)), start = end, value)
   : undefined)`
 
 /** Compiles `(parts…) => built`, with the cursors as locals of the generated function. */
 function compile(body) {
-  return new Function('data', 'rowLengths', 'kinds', 'numbers', 'texts', 'textEnds', 'fields', 'numericColumns', 'rowCount', `
+  return new Function('data', 'rowLengths', 'kinds', 'numbers', 'texts', 'textEnds', 'places', 'sharedTexts', 'fields', 'numericColumns', 'rowCount', `
     'use strict'
-    let cell = 0, number = 0, text = 0, start = 0, kind, end, value
+    let cell = 0, number = 0, text = 0, place = 0, start = 0, kind, end, value
     ${body}`)
 }
 
@@ -79,24 +82,26 @@ const CACHE = new Map()
 class CsvResult {
   constructor() {
     this.data = []
+    this.sharedTexts = []
     this.appendRows = undefined
   }
 
-  add({ rowLengths, kinds, numbers, texts, textEnds, fields }) {
+  add({ rowLengths, kinds, numbers, texts, textEnds, places, fields }) {
     if (this.appendRows === undefined) {
       const usual = fields == null ? rowLengths[0] ?? 0 : fields.length
       const key = JSON.stringify([fields, usual])
       this.appendRows = CACHE.get(key)
       if (this.appendRows === undefined) CACHE.set(key, (this.appendRows = compileRows(fields, usual)))
     }
-    this.appendRows(this.data, rowLengths, kinds, numbers, texts, textEnds, fields)
+    this.appendRows(this.data, rowLengths, kinds, numbers, texts, textEnds, places, this.sharedTexts, fields)
   }
 
   finish(output) {
     const { errors, meta } = JSON.parse(output.errorsAndMeta)
-    const { numericColumns, kinds, numbers, texts, textEnds, fields, rowCount } = output
+    const { numericColumns, kinds, numbers, texts, textEnds, places, fields, rowCount } = output
     if (numericColumns !== undefined) {
-      return { fields, columns: buildColumns(undefined, undefined, kinds, numbers, texts, textEnds, fields, numericColumns, rowCount), errors, meta }
+      const columns = buildColumns(undefined, undefined, kinds, numbers, texts, textEnds, places, this.sharedTexts, fields, numericColumns, rowCount)
+      return { fields, columns, errors, meta }
     }
     this.add(output)
     return { data: this.data, errors, meta }

@@ -3,14 +3,16 @@
 //! from which `lib/csv.js` builds the JS values: much cheaper on the main thread than
 //! parsing the same rows out of JSON text.
 
+mod cells;
 mod papa;
 
 use super::{args, describe, to_js, Bytes, Decoder, Encode, Parts, Task};
 use crate::error::{Failure, Kind};
 use crate::pool::Ctx;
+use cells::{Cells, Columns, SharedTexts};
 use napi::bindgen_prelude::{Float64Array, Object, Uint32Array, Uint8Array, Unknown};
 use napi::{check_status, sys, Env, JsValue, ValueType};
-use papa::{Cells, Columns, DynamicTyping, Layout, Options, Parsing, SkipEmptyLines, Text};
+use papa::{DynamicTyping, Layout, Options, Parsing, SkipEmptyLines, Text};
 use std::collections::HashMap;
 use std::ptr;
 
@@ -83,13 +85,14 @@ impl Chunk {
         }
     }
 
-    /// `{ rowLengths, kinds, numbers, texts, textEnds, fields }`.
+    /// `{ rowLengths, kinds, numbers, texts, textEnds, places, fields }`.
     fn into_object<'env>(self, env: &'env Env) -> napi::Result<Object<'env>> {
         let mut object = Object::new(env)?;
         object.set("rowLengths", Uint32Array::new(self.cells.row_lengths))?;
         object.set("kinds", Uint8Array::new(self.cells.kinds))?;
         object.set("numbers", Float64Array::new(self.cells.numbers))?;
         object.set("textEnds", Uint32Array::new(self.cells.text_ends))?;
+        object.set("places", Uint32Array::new(self.cells.places))?;
         // SAFETY: main thread, live env, buffers that outlive the calls.
         let texts = unsafe { js_string(env.raw(), &self.texts) }?;
         object.set("texts", texts)?;
@@ -176,7 +179,7 @@ impl Task for ParseCsv {
                 fields,
                 numeric,
                 cells,
-            } = papa::columns(&results);
+            } = cells::columns(&results, &mut SharedTexts::default());
             return Ok(CsvOutput {
                 chunk: Chunk::new(cells, Some(fields)),
                 numeric_columns: Some((numeric, results.data.len() as u32)),
@@ -185,12 +188,14 @@ impl Task for ParseCsv {
         }
         // Rows go out a chunk at a time, so that JS builds one while the next is typed.
         let mut parsing = Parsing::new(text, &input.options).map_err(Failure::invalid_type)?;
+        let mut shared = SharedTexts::default();
         loop {
             if ctx.cancelled() {
                 return Err(Failure::cancelled());
             }
             let rows = parsing.next_rows(CHUNK_CELLS);
-            let chunk = Chunk::new(papa::cells(&rows), parsing.results.fields.clone());
+            let cells = cells::cells(&rows, &mut shared);
+            let chunk = Chunk::new(cells, parsing.results.fields.clone());
             if parsing.rows_left() == 0 {
                 return Ok(CsvOutput {
                     chunk,
