@@ -2,9 +2,9 @@
 // parseCsv's last step, on the main thread: Papa Parse's rows built from the flat chunks the
 // native side sends (src/tasks/csv.rs), each as soon as it is typed: a kind per cell, the
 // numbers, and all texts in one string sliced per cell. Building values in a JS loop costs
-// far less than JSON.parse of the same rows. The loop is generated once per result so that
-// its cursors are plain locals (a closure's would live in a context object) and each
-// complete row is one literal.
+// far less than JSON.parse of the same rows. The loop is generated per header so that its
+// cursors are plain locals (a closure's would live in a context object) and each complete
+// row is one literal.
 
 // The cell kinds of `cells::kind` in src/tasks/csv/cells.rs: 0 text, 1 number, 2 true,
 // 3 false, 4 null, 5 date, 6 missing, 7 a text also kept in `sharedTexts`, 8 a text kept
@@ -78,7 +78,24 @@ function compileRows(fields, usualLength) {
  * parseCsv's result, built as its rows arrive: `add` for each part sent ahead while later
  * rows are still being typed, `finish` for the task's output.
  */
-const CACHE = new Map()
+/**
+ * Builders by header and usual row length, kept across results (the oldest of 64 goes):
+ * V8 optimises each once, rather than once per result.
+ */
+const builders = new Map()
+const MAX_BUILDERS = 64
+
+function rowsBuilder(fields, usualLength) {
+  const key = JSON.stringify([fields, usualLength])
+  let builder = builders.get(key)
+  if (builder === undefined) {
+    if (builders.size === MAX_BUILDERS) builders.delete(builders.keys().next().value)
+    builder = compileRows(fields, usualLength)
+    builders.set(key, builder)
+  }
+  return builder
+}
+
 class CsvResult {
   constructor() {
     this.data = []
@@ -87,12 +104,7 @@ class CsvResult {
   }
 
   add({ rowLengths, kinds, numbers, texts, textEnds, places, fields }) {
-    if (this.appendRows === undefined) {
-      const usual = fields == null ? rowLengths[0] ?? 0 : fields.length
-      const key = JSON.stringify([fields, usual])
-      this.appendRows = CACHE.get(key)
-      if (this.appendRows === undefined) CACHE.set(key, (this.appendRows = compileRows(fields, usual)))
-    }
+    this.appendRows ??= rowsBuilder(fields, fields == null ? rowLengths[0] ?? 0 : fields.length)
     this.appendRows(this.data, rowLengths, kinds, numbers, texts, textEnds, places, this.sharedTexts, fields)
   }
 
