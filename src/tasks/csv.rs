@@ -1,7 +1,8 @@
 //! `parseCsv`: Papa Parse's `{ data, errors, meta }` for the same input and options, parsed
-//! off the main thread. The rows go back as flat typed arrays and one string of all texts,
-//! from which `lib/csv.js` builds the JS values: much cheaper on the main thread than
-//! parsing the same rows out of JSON text.
+//! off the main thread. The rows go back in chunks, each sent as soon as it is typed, as
+//! flat typed arrays and one string of texts, from which `lib/csv.js` builds the JS values
+//! while the next chunk is made: much cheaper on the main thread than parsing the same
+//! rows out of JSON text.
 
 mod cells;
 mod papa;
@@ -175,6 +176,9 @@ impl Task for ParseCsv {
         let text = text.strip_prefix(&[0xfeff]).unwrap_or(&text);
         if input.options.layout == Layout::Columns {
             let results = papa::parse(text, &input.options).map_err(Failure::invalid_type)?;
+            if ctx.cancelled() {
+                return Err(Failure::cancelled());
+            }
             let Columns {
                 fields,
                 numeric,
