@@ -1295,4 +1295,47 @@ mod tests {
         );
         assert_eq!(results.cursor, 18);
     }
+
+    #[test]
+    fn typing_in_chunks_gives_the_rows_and_errors_of_one_parse() {
+        let input = text("a,b,c\n1,x,true\n2,y\n3,z,false,extra\n4,w,null\n5\n6,v,1e3\n");
+        let options = Options {
+            header: true,
+            dynamic_typing: DynamicTyping::All,
+            ..Options::default()
+        };
+        let whole = parse(&input, &options).unwrap();
+        for min_cells in [1, 2, 3, 5, 8] {
+            let mut parsing = Parsing::new(&input, &options).unwrap();
+            let mut data = Table::default();
+            while parsing.rows_left() > 0 {
+                let chunk = parsing.next_rows(min_cells);
+                assert!(
+                    !chunk.lengths.is_empty(),
+                    "a chunk of no rows at {min_cells}"
+                );
+                data.cells.extend(chunk.cells);
+                data.lengths.extend(chunk.lengths);
+            }
+            assert_eq!(
+                Results {
+                    data,
+                    ..parsing.results
+                },
+                whole,
+                "chunks of at least {min_cells} cells"
+            );
+        }
+        let rows: Vec<_> = whole.errors.iter().map(|e| (e.code, e.row)).collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("TooFewFields", Some(1)),
+                ("TooManyFields", Some(2)),
+                ("TooFewFields", Some(4)),
+                // The empty line after the last newline, as Papa Parse reports it too.
+                ("TooFewFields", Some(6))
+            ]
+        );
+    }
 }
