@@ -9,7 +9,7 @@ const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const X86_64_V3_FLAGS = ['avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe', 'xsave']
+const X86_64_V3_FLAGS = ['popcnt', 'avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe', 'xsave']
 
 function cpuFlags() {
   try {
@@ -30,7 +30,7 @@ const env = { ...process.env }
 if (!env.CISTERNA_PORTABLE && hostIsX8664V3()) {
   // The features one by one rather than -march=x86-64-v3, which compilers before GCC 11 and
   // Clang 12 do not know.
-  env.CFLAGS = [env.CFLAGS, '-mavx -mavx2 -mbmi -mbmi2 -mf16c -mfma -mlzcnt -mmovbe'].filter(Boolean).join(' ')
+  env.CFLAGS = [env.CFLAGS, '-mpopcnt -mavx -mavx2 -mbmi -mbmi2 -mf16c -mfma -mlzcnt -mmovbe -mxsave'].filter(Boolean).join(' ')
   console.log('cisterna: C libraries built for x86-64-v3, as this CPU has it (CISTERNA_PORTABLE=1 for any x86-64)')
 }
 
