@@ -2,7 +2,7 @@
 // Builds the addon with the napi CLI (arguments are passed on, e.g. --release). A build from
 // source is for the machine it runs on: where that is a Linux x64 CPU with the x86-64-v3
 // features (AVX2, BMI2, FMA: Intel Haswell, AMD Excavator and later), the bundled C libraries
-// are compiled for them; libjpeg-turbo's Huffman decoder, most of a JPEG resize, is ~4 %
+// are compiled for them; libjpeg-turbo's Huffman decoder, most of a JPEG resize, is ~5 %
 // faster with BMI2's shifts. CISTERNA_PORTABLE=1 builds for any x86-64 instead, for a binary
 // that moves to other machines.
 const { execFileSync } = require('node:child_process')
