@@ -278,54 +278,51 @@ impl NativePool {
         let mut ended = 0;
         for (index, (id, delivery)) in finished.into_iter().enumerate() {
             ids.push(id);
-            let outcome = match delivery {
-                Delivery::Part(part) => {
-                    let value = part.encode(env).map_err(|e| e.reason);
-                    let (kind, value) = match value {
-                        // SAFETY: `raw` was just made in this env, on this thread, in this scope.
-                        Ok(raw) => (PART_KIND, unsafe {
-                            Unknown::from_raw_unchecked(env.raw(), raw)
-                        }),
-                        Err(reason) => (
-                            Kind::TaskFailed as u8,
-                            env.create_string(&reason)?.to_unknown(),
-                        ),
+            let (value, kind_if_ok) = match delivery {
+                Delivery::Part(part) => (
+                    part.encode(env)
+                        .map_err(|e| Failure::new(Kind::TaskFailed, e.reason)),
+                    PART_KIND,
+                ),
+                Delivery::End(outcome) => {
+                    ended += 1;
+                    if !self.tokens.is_empty() {
+                        self.tokens.remove(&id);
+                    }
+                    if !self.kept.is_empty() {
+                        if let Some(kept) = self.kept.remove(&id) {
+                            release_kept(env, kept);
+                        }
+                    }
+                    let value = match outcome {
+                        Outcome::Finished(Ok(output)) => output
+                            .encode(env)
+                            .map_err(|e| Failure::new(Kind::TaskFailed, e.reason)),
+                        Outcome::Finished(Err(failure)) => Err(failure),
+                        Outcome::Panicked(message) => Err(Failure::new(
+                            Kind::TaskPanicked,
+                            format!("the task panicked: {message}"),
+                        )),
+                        Outcome::NotRun => Err(Failure::cancelled()),
                     };
-                    kinds.get_or_insert_with(|| vec![0; count])[index] = kind;
-                    values.set(index as u32, value)?;
-                    continue;
+                    (value, 0)
                 }
-                Delivery::End(outcome) => outcome,
             };
-            ended += 1;
-            if !self.tokens.is_empty() {
-                self.tokens.remove(&id);
-            }
-            if !self.kept.is_empty() {
-                if let Some(kept) = self.kept.remove(&id) {
-                    release_kept(env, kept);
-                }
-            }
-            let value = match outcome {
-                Outcome::Finished(Ok(output)) => output
-                    .encode(env)
-                    .map_err(|e| Failure::new(Kind::TaskFailed, e.reason)),
-                Outcome::Finished(Err(failure)) => Err(failure),
-                Outcome::Panicked(message) => Err(Failure::new(
-                    Kind::TaskPanicked,
-                    format!("the task panicked: {message}"),
-                )),
-                Outcome::NotRun => Err(Failure::cancelled()),
-            };
-            match value {
+            let kind = match value {
                 // SAFETY: `raw` was just made in this env, on this thread, in this scope.
-                Ok(raw) => values.set(index as u32, unsafe {
-                    Unknown::from_raw_unchecked(env.raw(), raw)
-                })?,
-                Err(failure) => {
-                    kinds.get_or_insert_with(|| vec![0; count])[index] = failure.kind as u8;
-                    values.set(index as u32, failure.message)?;
+                Ok(raw) => {
+                    values.set(index as u32, unsafe {
+                        Unknown::from_raw_unchecked(env.raw(), raw)
+                    })?;
+                    kind_if_ok
                 }
+                Err(failure) => {
+                    values.set(index as u32, failure.message)?;
+                    failure.kind as u8
+                }
+            };
+            if kind != 0 {
+                kinds.get_or_insert_with(|| vec![0; count])[index] = kind;
             }
         }
         self.in_flight -= ended;
