@@ -75,10 +75,6 @@ function compileRows(fields, usualLength) {
 }
 
 /**
- * parseCsv's result, built as its rows arrive: `add` for each part sent ahead while later
- * rows are still being typed, `finish` for the task's output.
- */
-/**
  * Builders by header and usual row length, kept across results (the oldest of 64 goes):
  * V8 optimises each once, rather than once per result.
  */
@@ -96,16 +92,25 @@ function rowsBuilder(fields, usualLength) {
   return builder
 }
 
+/**
+ * parseCsv's result, built as its rows arrive: `add` for each part sent ahead while later
+ * rows are still being typed, `finish` for the task's output.
+ */
 class CsvResult {
   constructor() {
     this.data = []
     this.sharedTexts = []
+    /** The header names, which come with the first chunk only (null without a header). */
+    this.fields = undefined
     this.appendRows = undefined
   }
 
   add({ rowLengths, kinds, numbers, texts, textEnds, places, fields }) {
-    this.appendRows ??= rowsBuilder(fields, fields == null ? rowLengths[0] ?? 0 : fields.length)
-    this.appendRows(this.data, rowLengths, kinds, numbers, texts, textEnds, places, this.sharedTexts, fields)
+    if (this.appendRows === undefined) {
+      this.fields = fields
+      this.appendRows = rowsBuilder(fields, fields == null ? rowLengths[0] ?? 0 : fields.length)
+    }
+    this.appendRows(this.data, rowLengths, kinds, numbers, texts, textEnds, places, this.sharedTexts, this.fields)
   }
 
   finish(output) {

@@ -72,7 +72,8 @@ impl Texts {
 pub struct Chunk {
     cells: Cells,
     texts: Texts,
-    /// The header names (rows with `header: true`), or every column's name (columns).
+    /// The header names (rows with `header: true`, in the first chunk only), or every
+    /// column's name (columns).
     fields: Option<Vec<Text>>,
 }
 
@@ -193,13 +194,15 @@ impl Task for ParseCsv {
         // Rows go out a chunk at a time, so that JS builds one while the next is typed.
         let mut parsing = Parsing::new(text, &input.options).map_err(Failure::invalid_type)?;
         let mut shared = SharedTexts::default();
+        // The header names cross once, with the first chunk.
+        let mut fields = parsing.results.fields.clone();
         loop {
             if ctx.cancelled() {
                 return Err(Failure::cancelled());
             }
             let rows = parsing.next_rows(CHUNK_CELLS);
             let cells = cells::cells(&rows, &mut shared);
-            let chunk = Chunk::new(cells, parsing.results.fields.clone());
+            let chunk = Chunk::new(cells, fields.take());
             if parsing.rows_left() == 0 {
                 return Ok(CsvOutput {
                     chunk,
