@@ -794,17 +794,12 @@ impl<'a, 'o> Parsing<'a, 'o> {
         }
         let mut cells = data.cells.into_iter();
         let mut lengths = data.lengths.into_iter();
-        let fields: Option<Vec<Text>> = match (options.header, lengths.next()) {
-            (true, Some(first)) => Some(cells.by_ref().take(first).map(Cow::into_owned).collect()),
-            (false, Some(first)) => {
-                // No header: put the first row's length back in front.
-                lengths = std::iter::once(first)
-                    .chain(lengths)
-                    .collect::<Vec<_>>()
-                    .into_iter();
-                None
-            }
-            (_, None) => None,
+        let fields: Option<Vec<Text>> = if options.header {
+            lengths
+                .next()
+                .map(|first| cells.by_ref().take(first).map(Cow::into_owned).collect())
+        } else {
+            None
         };
         Ok(Parsing {
             cells,
