@@ -67,6 +67,11 @@ test('a string alone and a Buffer give what Papa Parse gives for the decoded tex
   t.deepEqual(await pool.run(invalidUtf8, 'parseCsv'), papa(invalidUtf8.toString('utf8')))
 })
 
+/** The same numbers in [0, 1) on every run, from `seed`. */
+function seededRandom(seed) {
+  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+}
+
 const GENERATED_CELLS = ['plain', '', ' spaced ', '42', '-1.5e3', 'true', 'null', 'quote"inside', 'comma,inside', 'line\nbreak', 'ünï', '2020-02-02T02:02Z', '  ']
 
 /** A CSV of `rows` rows of about `columns` cells from GENERATED_CELLS, one in ten ragged. */
@@ -84,8 +89,7 @@ function generatedCsv(random, rows, columns, delimiter, newline, quoteAll) {
 }
 
 test('generated tables equal Papa Parse', async (t) => {
-  let seed = 7
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const random = seededRandom(7)
   const pick = (list) => list[Math.floor(random() * list.length)]
   for (let round = 0; round < 40; round++) {
     const columns = 1 + Math.floor(random() * 6)
@@ -99,8 +103,7 @@ test('generated tables equal Papa Parse', async (t) => {
 // Rows past the first 65 536 cells go to JS in parts while later ones are typed: their
 // order, row numbers in errors and shared header must come out as one parse would give.
 test('tables of many parts equal Papa Parse', async (t) => {
-  let seed = 11
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const random = seededRandom(11)
   const generated = generatedCsv(random, 60_000, 5, ',', '\r\n', false)
   // Texts that repeat cross to JS once; a column of unique ones stops being looked up.
   const repeatsThenUnique = Array.from({ length: 30_000 }, (_, i) => `id-${i < 10_000 ? i % 7 : i},cat-${i % 5},${'x'.repeat(i % 40)}`).join('\n')
@@ -116,8 +119,7 @@ test('tables of many parts equal Papa Parse', async (t) => {
 })
 
 test('aborting a parse that is sending its rows rejects it, and the pool goes on', async (t) => {
-  let seed = 5
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const random = seededRandom(5)
   const input = generatedCsv(random, 200_000, 5, ',', '\n', false)
   for (const delay of [0, 10, 25]) {
     const controller = new AbortController()
@@ -147,8 +149,7 @@ test('an options object Papa Parse has already used (it writes transform: false 
 })
 
 test('random bytes never crash and equal Papa Parse on the decoded text', async (t) => {
-  let seed = 99
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const random = seededRandom(99)
   const alphabet = [0x2c, 0x22, 0x0a, 0x0d, 0x3b, 0x09, 0x20, 0x61, 0x31, 0xc3, 0xa9, 0xff, 0x00, 0x23, 0xef, 0xbb, 0xbf]
   for (let round = 0; round < 300; round++) {
     const length = Math.floor(random() * 60)
