@@ -1,6 +1,8 @@
 //! `hash`: digests with Node's algorithm names (byte for byte equal to `node:crypto`),
 //! plus BLAKE3, xxHash and CRC; HMAC with `key` (keyed BLAKE3 for `blake3`).
 
+mod sha256;
+
 use super::{args, to_js, Bytes, Decoder, Parts, Task};
 use crate::error::Failure;
 use crate::pool::Ctx;
@@ -276,8 +278,8 @@ fn streaming(algorithm: Algorithm, key: Option<&[u8]>) -> Box<dyn Streaming> {
     match algorithm {
         Algorithm::Md5 => plain_or_keyed::<md5::Md5>(key),
         Algorithm::Sha1 => plain_or_keyed::<sha1::Sha1>(key),
-        Algorithm::Sha224 => plain_or_keyed::<sha2::Sha224>(key),
-        Algorithm::Sha256 => plain_or_keyed::<sha2::Sha256>(key),
+        Algorithm::Sha224 => plain_or_keyed::<sha256::Hasher<sha256::Sha224>>(key),
+        Algorithm::Sha256 => plain_or_keyed::<sha256::Hasher<sha256::Sha256>>(key),
         Algorithm::Sha384 => plain_or_keyed::<sha2::Sha384>(key),
         Algorithm::Sha512 => plain_or_keyed::<sha2::Sha512>(key),
         Algorithm::Sha3_256 => plain_or_keyed::<sha3::Sha3_256>(key),
