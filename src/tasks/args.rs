@@ -2,7 +2,7 @@
 
 use super::describe;
 use crate::error::Failure;
-use napi::bindgen_prelude::{Object, Unknown};
+use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
 use napi::ValueType;
 
 pub fn type_of(value: &Unknown<'_>) -> ValueType {
@@ -20,8 +20,8 @@ pub fn object<'env>(value: &Unknown<'env>) -> Option<Object<'env>> {
 
 /// A property of an options object; `undefined` reads as None, as in JS defaults.
 pub fn field<'env>(object: &Object<'env>, name: &str) -> Result<Option<Unknown<'env>>, Failure> {
-    let value: Option<Unknown<'env>> = object.get(name)?;
-    Ok(value.filter(|v| type_of(v) != ValueType::Undefined))
+    let value: Unknown<'env> = object.get_named_property_unchecked(name)?;
+    Ok(Some(value).filter(|v| type_of(v) != ValueType::Undefined))
 }
 
 pub fn number(value: &Unknown<'_>) -> Option<f64> {
