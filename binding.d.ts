@@ -22,12 +22,13 @@ export declare class NativePool {
    */
   cancel(id: number): boolean
   /**
-   * Main thread, on each wake-up: the finished tasks as
-   * `[ids, values, kinds, exited, faults]`, where `kinds[i]` is 0 for a result,
-   * PART_KIND for a part of the result of a task still running, and a failure kind
-   * (with the message as `values[i]`) otherwise; `kinds` is null when all are results.
+   * Main thread, on each wake-up: the finished tasks as `[values, exited, faults]`.
+   * Task `i`'s id goes to `ids[i]` and its kind to `kinds[i]`: 0 for a result, PART_KIND
+   * for a part of the result of a task still running, and a failure kind (with the
+   * message as `values[i]`) otherwise. The arrays belong to JS and are reused, because
+   * making a typed array costs more than a whole small batch.
    */
-  drain(): unknown[]
+  drain(ids: Uint32Array, kinds: Uint8Array): unknown[]
   /**
    * Takes no more tasks; queued and running ones finish; then the threads exit and
    * `drain` reports `exited`.
@@ -42,6 +43,12 @@ export declare class NativePool {
   get runTime(): Histogram
   get waitTime(): Histogram
 }
+
+/**
+ * Most finished jobs turned into JS values in one `drain()`, so that a flood of results
+ * still lets timers and I/O run between batches; JS sizes the arrays `drain` fills to it.
+ */
+export declare const DRAIN_CAPACITY: number
 
 /** The failure kinds by number, from 1: `lib/errors.js` maps each to a code and class. */
 export declare function failureKinds(): Array<string>

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativePool = nativeBinding.NativePool
+module.exports.DRAIN_CAPACITY = nativeBinding.DRAIN_CAPACITY
 module.exports.failureKinds = nativeBinding.failureKinds
 module.exports.PART_KIND = nativeBinding.PART_KIND
 module.exports.taskNames = nativeBinding.taskNames

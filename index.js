@@ -5,7 +5,7 @@
 
 const { EventEmitter } = require('node:events')
 const os = require('node:os')
-const { NativePool, taskNames, PART_KIND } = require('./binding.js')
+const { NativePool, taskNames, PART_KIND, DRAIN_CAPACITY } = require('./binding.js')
 const errors = require('./lib/errors.js')
 const { CsvResult } = require('./lib/csv.js')
 
@@ -139,6 +139,9 @@ class Pool extends EventEmitter {
   #pending = new Map()
   #nextId = 1
   #batch = new Batch()
+  /** Filled by `drain()` with the ids and kinds of the results it hands back. */
+  #drainedIds = new Uint32Array(DRAIN_CAPACITY)
+  #drainedKinds = new Uint8Array(DRAIN_CAPACITY)
   #flushQueued = false
   /** Parts and outputs waiting for their turn to be built into results: task, value, last. */
   #builds = []
@@ -334,13 +337,15 @@ class Pool extends EventEmitter {
 
   /** Called by the native side whenever finished tasks are waiting: hand them all back. */
   #onWake() {
-    const [ids, values, kinds, exited, faults] = this.#native.drain()
+    const ids = this.#drainedIds
+    const kinds = this.#drainedKinds
+    const [values, exited, faults] = this.#native.drain(ids, kinds)
     const pending = this.#pending
-    for (let index = 0; index < ids.length; index++) {
+    for (let index = 0; index < values.length; index++) {
       const id = ids[index]
       const task = pending.get(id)
       if (task === undefined) continue
-      const kind = kinds === null ? 0 : kinds[index]
+      const kind = kinds[index]
       if (kind === PART_KIND) {
         if (!task.settled) this.#queueBuild(task, values[index], false)
         continue
@@ -360,7 +365,7 @@ class Pool extends EventEmitter {
     if (faults != null) {
       for (const message of faults) this.#fault(message)
     }
-    if (ids.length > 0 && this.listenerCount('drain') > 0 && this.queueSize === 0) this.emit('drain')
+    if (values.length > 0 && this.listenerCount('drain') > 0 && this.queueSize === 0) this.emit('drain')
     if (exited) this.#resolveExited()
   }
 

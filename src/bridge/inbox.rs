@@ -12,10 +12,6 @@ use napi::{check_status, sys, Env};
 use parking_lot::Mutex;
 use std::ptr;
 
-/// Most finished jobs turned into JS values in one callback, so a flood of results
-/// still lets timers and I/O run between batches.
-pub const MAX_BATCH: usize = 8192;
-
 /// What a job hands back: parts of its result while it runs, then how it ended. One queue
 /// holds both, so a job's parts reach JS in order and before its end.
 pub enum Delivery {
@@ -123,12 +119,12 @@ impl Inbox {
         }
     }
 
-    /// Main thread: take up to MAX_BATCH finished jobs, and any exit or faults. If more
+    /// Main thread: take up to `limit` finished jobs, and any exit or faults. If more
     /// are left, wake again, since no worker will (the inbox is not empty).
-    pub fn take(&self) -> Batch {
+    pub fn take(&self, limit: usize) -> Batch {
         let mut waiting = self.waiting.lock();
-        let finished = if waiting.finished.len() > MAX_BATCH {
-            let rest = waiting.finished.split_off(MAX_BATCH);
+        let finished = if waiting.finished.len() > limit {
+            let rest = waiting.finished.split_off(limit);
             std::mem::replace(&mut waiting.finished, rest)
         } else {
             std::mem::take(&mut waiting.finished)

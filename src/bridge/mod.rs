@@ -1,7 +1,7 @@
 //! The napi glue: the `NativePool` class behind `index.js`'s `Pool`.
 //!
 //! JS makes the Promises and batches `run` calls per microtask into one `submit`; results
-//! come back through the inbox, many per wake-up, as `drain()`'s typed arrays.
+//! come back through the inbox, many per wake-up, through `drain()`.
 
 mod inbox;
 
@@ -9,7 +9,7 @@ use crate::error::{Failure, Kind};
 use crate::pool::{CancelToken, CancelledWhile, Config, Engine, Job, Outcome, Refusal, Summary};
 use crate::tasks::{release_kept, Decoder, PartSink, Parts, TaskResult, REGISTRY};
 use inbox::{Batch, Delivery, Inbox};
-use napi::bindgen_prelude::{Array, JsValue, Uint32Array, Uint8Array, Unknown};
+use napi::bindgen_prelude::{Array, JsValue, Uint32ArraySlice, Uint8ArraySlice, Unknown};
 use napi::{sys, Env, ValueType};
 use napi_derive::napi;
 use std::collections::HashMap;
@@ -24,6 +24,11 @@ type PoolEngine = Engine<TaskResult, Arc<Inbox>>;
 /// failure kinds count from 1).
 #[napi]
 pub const PART_KIND: u8 = u8::MAX;
+
+/// Most finished jobs turned into JS values in one `drain()`, so that a flood of results
+/// still lets timers and I/O run between batches; JS sizes the arrays `drain` fills to it.
+#[napi]
+pub const DRAIN_CAPACITY: u32 = 8192;
 
 /// The options of `new Pool()`, validated and defaulted by `index.js`.
 #[napi(object)]
@@ -260,24 +265,36 @@ impl NativePool {
         }
     }
 
-    /// Main thread, on each wake-up: the finished tasks as
-    /// `[ids, values, kinds, exited, faults]`, where `kinds[i]` is 0 for a result,
-    /// PART_KIND for a part of the result of a task still running, and a failure kind
-    /// (with the message as `values[i]`) otherwise; `kinds` is null when all are results.
+    /// Main thread, on each wake-up: the finished tasks as `[values, exited, faults]`.
+    /// Task `i`'s id goes to `ids[i]` and its kind to `kinds[i]`: 0 for a result, PART_KIND
+    /// for a part of the result of a task still running, and a failure kind (with the
+    /// message as `values[i]`) otherwise. The arrays belong to JS and are reused, because
+    /// making a typed array costs more than a whole small batch.
     #[napi]
-    pub fn drain<'env>(&mut self, env: &'env Env) -> napi::Result<Array<'env>> {
+    pub fn drain<'env>(
+        &mut self,
+        env: &'env Env,
+        mut ids: Uint32ArraySlice,
+        mut kinds: Uint8ArraySlice,
+    ) -> napi::Result<Array<'env>> {
+        // SAFETY: JS memory, written only here, on the main thread, while no JS runs.
+        let (ids, kinds) = unsafe { (ids.as_mut(), kinds.as_mut()) };
+        let limit = ids.len().min(kinds.len());
+        if limit == 0 {
+            return Err(napi::Error::from_reason(
+                "drain: the id and kind arrays are empty",
+            ));
+        }
         let Batch {
             finished,
             exited,
             faults,
-        } = self.core.inbox.take();
+        } = self.core.inbox.take(limit);
         let count = finished.len();
-        let mut ids = Vec::with_capacity(count);
-        let mut kinds: Option<Vec<u8>> = None;
         let mut values = env.create_array(count as u32)?;
         let mut ended = 0;
         for (index, (id, delivery)) in finished.into_iter().enumerate() {
-            ids.push(id);
+            ids[index] = id;
             let (value, kind_if_ok) = match delivery {
                 Delivery::Part(part) => (
                     part.encode(env)
@@ -308,7 +325,7 @@ impl NativePool {
                     (value, 0)
                 }
             };
-            let kind = match value {
+            kinds[index] = match value {
                 // SAFETY: `raw` was just made in this env, on this thread, in this scope.
                 Ok(raw) => {
                     values.set(index as u32, unsafe {
@@ -321,9 +338,6 @@ impl NativePool {
                     failure.kind as u8
                 }
             };
-            if kind != 0 {
-                kinds.get_or_insert_with(|| vec![0; count])[index] = kind;
-            }
         }
         self.in_flight -= ended;
         if exited {
@@ -334,12 +348,10 @@ impl NativePool {
         } else {
             self.update_reference(env);
         }
-        let mut batch = env.create_array(5)?;
-        batch.set(0, Uint32Array::new(ids))?;
-        batch.set(1, values)?;
-        batch.set(2, kinds.map(Uint8Array::new))?;
-        batch.set(3, exited)?;
-        batch.set(4, (!faults.is_empty()).then_some(faults))?;
+        let mut batch = env.create_array(3)?;
+        batch.set(0, values)?;
+        batch.set(1, exited)?;
+        batch.set(2, (!faults.is_empty()).then_some(faults))?;
         Ok(batch)
     }
 
