@@ -3,12 +3,12 @@
 
 mod sha256;
 
-use super::{args, to_js, Bytes, Decoder, Parts, Task};
+use super::{args, ascii_to_js, buffer_copy_to_js, Bytes, Decoder, Parts, Task};
 use crate::error::Failure;
 use crate::pool::Ctx;
 use base64::Engine as _;
 use hmac::{Mac, SimpleHmac};
-use napi::bindgen_prelude::{Buffer, Unknown};
+use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env};
 use sha2::Digest;
 
@@ -67,9 +67,11 @@ pub struct HashInput {
     key: Option<Bytes>,
 }
 
-pub struct HashOutput {
-    digest: Vec<u8>,
-    encoding: Encoding,
+/// The digest as the caller asked for it, encoded on the pool's thread: the main thread
+/// only copies it into a JS value.
+pub enum HashOutput {
+    Text(String),
+    Buffer(Vec<u8>),
 }
 
 pub struct Hash;
@@ -133,26 +135,23 @@ impl Task for Hash {
     fn run(input: HashInput, ctx: &Ctx, _parts: &Parts) -> Result<HashOutput, Failure> {
         let key = input.key.as_ref().map(Bytes::as_slice);
         let digest = digest(input.algorithm, key, input.data.as_slice(), ctx)?;
-        Ok(HashOutput {
-            digest,
-            encoding: input.encoding,
+        Ok(match input.encoding {
+            Encoding::Hex => HashOutput::Text(hex::encode(digest)),
+            Encoding::Base64 => {
+                HashOutput::Text(base64::engine::general_purpose::STANDARD.encode(digest))
+            }
+            // Node's base64url has no padding.
+            Encoding::Base64Url => {
+                HashOutput::Text(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest))
+            }
+            Encoding::Buffer => HashOutput::Buffer(digest),
         })
     }
 
     fn encode(env: &Env, output: HashOutput) -> napi::Result<sys::napi_value> {
-        let digest = output.digest;
-        match output.encoding {
-            Encoding::Hex => to_js(env, hex::encode(digest)),
-            Encoding::Base64 => to_js(
-                env,
-                base64::engine::general_purpose::STANDARD.encode(digest),
-            ),
-            // Node's base64url has no padding.
-            Encoding::Base64Url => to_js(
-                env,
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest),
-            ),
-            Encoding::Buffer => to_js(env, Buffer::from(digest)),
+        match output {
+            HashOutput::Text(text) => ascii_to_js(env, &text),
+            HashOutput::Buffer(digest) => buffer_copy_to_js(env, &digest),
         }
     }
 }
@@ -355,6 +354,33 @@ mod tests {
                 b"what do ya want for nothing?"
             ),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn the_output_is_encoded_as_asked_on_the_thread() {
+        let run = |encoding| {
+            let input = HashInput {
+                data: Bytes::Owned(b"abc".to_vec()),
+                algorithm: Algorithm::Sha256,
+                encoding,
+                key: None,
+            };
+            match Hash::run(input, &never_cancelled(), &Parts::unused()).unwrap() {
+                HashOutput::Text(text) => text,
+                HashOutput::Buffer(bytes) => format!("buffer {}", hex::encode(bytes)),
+            }
+        };
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(run(Encoding::Hex), abc);
+        assert_eq!(run(Encoding::Buffer), format!("buffer {abc}"));
+        assert_eq!(
+            run(Encoding::Base64),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
+        assert_eq!(
+            run(Encoding::Base64Url),
+            "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
         );
     }
 

@@ -3,7 +3,7 @@
 
 mod eksblowfish;
 
-use super::{args, describe, to_js, Bytes, Decoder, Parts, Task};
+use super::{args, ascii_to_js, describe, to_js, Bytes, Decoder, Parts, Task};
 use crate::error::Failure;
 use crate::pool::Ctx;
 use base64::alphabet::BCRYPT;
@@ -119,7 +119,7 @@ impl Task for HashPassword {
     }
 
     fn encode(env: &Env, output: String) -> napi::Result<sys::napi_value> {
-        to_js(env, output)
+        ascii_to_js(env, &output)
     }
 }
 
