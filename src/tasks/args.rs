@@ -3,7 +3,7 @@
 use super::describe;
 use crate::error::Failure;
 use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
-use napi::ValueType;
+use napi::{check_status, sys, JsValue, ValueType};
 
 pub fn type_of(value: &Unknown<'_>) -> ValueType {
     value.get_type().unwrap_or(ValueType::Unknown)
@@ -55,18 +55,33 @@ pub fn choice<T: Copy>(
     let Some(value) = field(object, name)? else {
         return Ok(default);
     };
+    if type_of(&value) == ValueType::String {
+        // Choices are short words: compare them in a buffer on the stack. A longer text
+        // fills the buffer and so matches none of them.
+        let mut buffer = [0u8; 32];
+        let mut len = 0;
+        // SAFETY: main thread, live env, a string; V8 writes at most `buffer.len()` bytes,
+        // a terminating NUL among them, and their count without it to `len`.
+        check_status!(unsafe {
+            sys::napi_get_value_string_utf8(
+                value.value().env,
+                value.raw(),
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                &mut len,
+            )
+        })?;
+        let text = &buffer[..len];
+        if let Some((_, chosen)) = choices.iter().find(|(choice, _)| choice.as_bytes() == text) {
+            return Ok(*chosen);
+        }
+    }
     let text = string(&value, what)?;
-    choices
-        .iter()
-        .find(|(choice, _)| *choice == text)
-        .map(|(_, chosen)| *chosen)
-        .ok_or_else(|| {
-            let names: Vec<&str> = choices.iter().map(|(choice, _)| *choice).collect();
-            Failure::invalid_type(format!(
-                "{what} must be one of {}, got '{text}'",
-                names.join(", ")
-            ))
-        })
+    let names: Vec<&str> = choices.iter().map(|(choice, _)| *choice).collect();
+    Err(Failure::invalid_type(format!(
+        "{what} must be one of {}, got '{text}'",
+        names.join(", ")
+    )))
 }
 
 /// A boolean options field (strictly a boolean, as sharp wants); `default` when absent.
