@@ -197,4 +197,13 @@ impl PartSink for Inbox {
     fn send_part(&self, id: u32, part: Box<dyn Encode>) {
         self.post(|waiting| waiting.finished.push((id, Delivery::Part(part))));
     }
+
+    /// A wake-up with nothing to take: `drain` hands back an empty batch. If the inbox is
+    /// not empty, a wake-up is on its way already.
+    fn result_soon(&self) {
+        let waiting = self.waiting.lock();
+        if waiting.is_empty() {
+            self.wake(&waiting);
+        }
+    }
 }

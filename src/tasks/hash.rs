@@ -3,7 +3,7 @@
 
 mod sha256;
 
-use super::{args, ascii_to_js, buffer_copy_to_js, Bytes, Decoder, Parts, Task};
+use super::{args, ascii_to_js, buffer_copy_to_js, Bytes, Decoder, EndForecast, Parts, Task};
 use crate::error::Failure;
 use crate::pool::Ctx;
 use base64::Engine as _;
@@ -132,9 +132,13 @@ impl Task for Hash {
         })
     }
 
-    fn run(input: HashInput, ctx: &Ctx, _parts: &Parts) -> Result<HashOutput, Failure> {
+    fn run(input: HashInput, ctx: &Ctx, parts: &Parts) -> Result<HashOutput, Failure> {
         let key = input.key.as_ref().map(Bytes::as_slice);
-        let digest = digest(input.algorithm, key, input.data.as_slice(), ctx)?;
+        let data = input.data.as_slice();
+        let mut forecast = EndForecast::new(parts);
+        let digest = digest(input.algorithm, key, data, ctx, |hashed| {
+            forecast.progress(hashed, data.len())
+        })?;
         Ok(match input.encoding {
             Encoding::Hex => HashOutput::Text(hex::encode(digest)),
             Encoding::Base64 => {
@@ -298,19 +302,24 @@ fn streaming(algorithm: Algorithm, key: Option<&[u8]>) -> Box<dyn Streaming> {
     }
 }
 
-/// The digest of `data`, fed in chunks with a cancellation check between them.
+/// The digest of `data`, fed in chunks with a cancellation check between them; after
+/// each chunk, `hashed` learns how many bytes are done.
 fn digest(
     algorithm: Algorithm,
     key: Option<&[u8]>,
     data: &[u8],
     ctx: &Ctx,
+    mut hashed: impl FnMut(usize),
 ) -> Result<Vec<u8>, Failure> {
     let mut hasher = streaming(algorithm, key);
+    let mut done = 0;
     for chunk in data.chunks(CHUNK) {
         if ctx.cancelled() {
             return Err(Failure::cancelled());
         }
         hasher.update(chunk);
+        done += chunk.len();
+        hashed(done);
     }
     Ok(hasher.finish())
 }
@@ -321,7 +330,7 @@ mod tests {
     use crate::pool::testing::{already_cancelled, never_cancelled};
 
     fn hex_of(algorithm: Algorithm, key: Option<&[u8]>, data: &[u8]) -> String {
-        hex::encode(digest(algorithm, key, data, &never_cancelled()).unwrap())
+        hex::encode(digest(algorithm, key, data, &never_cancelled(), |_| {}).unwrap())
     }
 
     #[test]
@@ -385,6 +394,17 @@ mod tests {
     }
 
     #[test]
+    fn progress_counts_the_bytes_hashed_after_each_chunk() {
+        let data = vec![0u8; CHUNK * 2 + 5];
+        let mut reports = Vec::new();
+        digest(Algorithm::Sha256, None, &data, &never_cancelled(), |done| {
+            reports.push(done)
+        })
+        .unwrap();
+        assert_eq!(reports, [CHUNK, CHUNK * 2, CHUNK * 2 + 5]);
+    }
+
+    #[test]
     fn chunking_does_not_change_the_digest() {
         let data: Vec<u8> = (0..(CHUNK * 2 + 17))
             .map(|i| (i * 31 % 251) as u8)
@@ -396,7 +416,7 @@ mod tests {
                 h.finish()
             };
             assert_eq!(
-                digest(algorithm, None, &data, &never_cancelled()).unwrap(),
+                digest(algorithm, None, &data, &never_cancelled(), |_| {}).unwrap(),
                 whole
             );
         }
@@ -414,7 +434,7 @@ mod tests {
     fn cancellation_stops_between_chunks() {
         let data = vec![0u8; CHUNK * 3];
         assert_eq!(
-            digest(Algorithm::Sha256, None, &data, &already_cancelled()),
+            digest(Algorithm::Sha256, None, &data, &already_cancelled(), |_| {}),
             Err(Failure::cancelled())
         );
     }

@@ -3,7 +3,7 @@
 
 mod eksblowfish;
 
-use super::{args, ascii_to_js, describe, to_js, Bytes, Decoder, Parts, Task};
+use super::{args, ascii_to_js, describe, to_js, Bytes, Decoder, EndForecast, Parts, Task};
 use crate::error::Failure;
 use crate::pool::Ctx;
 use base64::alphabet::BCRYPT;
@@ -114,8 +114,14 @@ impl Task for HashPassword {
         })
     }
 
-    fn run(input: HashPasswordInput, _ctx: &Ctx, _parts: &Parts) -> Result<String, Failure> {
-        hash_password(input.password.as_slice(), input.algorithm, input.cost)
+    fn run(input: HashPasswordInput, _ctx: &Ctx, parts: &Parts) -> Result<String, Failure> {
+        let mut forecast = EndForecast::new(parts);
+        hash_password(
+            input.password.as_slice(),
+            input.algorithm,
+            input.cost,
+            &mut |done, total| forecast.progress(done as usize, total as usize),
+        )
     }
 
     fn encode(env: &Env, output: String) -> napi::Result<sys::napi_value> {
@@ -149,8 +155,14 @@ impl Task for VerifyPassword {
         })
     }
 
-    fn run(input: VerifyPasswordInput, _ctx: &Ctx, _parts: &Parts) -> Result<bool, Failure> {
-        verify_password(input.password.as_slice(), &input.hash, input.algorithm)
+    fn run(input: VerifyPasswordInput, _ctx: &Ctx, parts: &Parts) -> Result<bool, Failure> {
+        let mut forecast = EndForecast::new(parts);
+        verify_password(
+            input.password.as_slice(),
+            &input.hash,
+            input.algorithm,
+            &mut |done, total| forecast.progress(done as usize, total as usize),
+        )
     }
 
     fn encode(env: &Env, output: bool) -> napi::Result<sys::napi_value> {
@@ -166,13 +178,18 @@ fn failed(what: impl std::fmt::Display) -> Failure {
 }
 
 /// bcrypt reads at most 72 bytes of a password; longer ones are cut there, as the `bcrypt`
-/// and `bcryptjs` packages do.
-pub fn hash_password(password: &[u8], algorithm: Algorithm, cost: u32) -> Result<String, Failure> {
+/// and `bcryptjs` packages do. `rounds_done(done, total)` follows bcrypt's rounds.
+pub fn hash_password(
+    password: &[u8],
+    algorithm: Algorithm,
+    cost: u32,
+    rounds_done: &mut dyn FnMut(u64, u64),
+) -> Result<String, Failure> {
     match algorithm {
         Algorithm::Bcrypt => {
             let mut salt = [0u8; 16];
             getrandom::fill(&mut salt).map_err(failed)?;
-            let hash = eksblowfish::bcrypt(cost, &salt, password);
+            let hash = eksblowfish::bcrypt(cost, &salt, password, rounds_done);
             Ok(format!(
                 "$2b${cost:02}${}{}",
                 BCRYPT_BASE64.encode(salt),
@@ -231,22 +248,31 @@ fn is_bcrypt(hash: &str) -> bool {
 
 /// `hash` was checked by `is_bcrypt`: `$2?$` + two cost digits + `$` + 22 characters of
 /// salt + 31 of hash.
-fn verify_bcrypt(password: &[u8], hash: &str) -> Result<bool, Failure> {
+fn verify_bcrypt(
+    password: &[u8],
+    hash: &str,
+    rounds_done: &mut dyn FnMut(u64, u64),
+) -> Result<bool, Failure> {
     let cost: u32 = hash[4..6].parse().map_err(failed)?;
     let decode = |text: &str| BCRYPT_BASE64.decode(text).map_err(failed);
     let salt: [u8; 16] = decode(&hash[7..29])?
         .try_into()
         .map_err(|_| failed("bad salt length"))?;
     let expected = decode(&hash[29..])?;
-    let actual = eksblowfish::bcrypt(cost, &salt, password);
+    let actual = eksblowfish::bcrypt(cost, &salt, password, rounds_done);
     Ok(bool::from(actual.as_slice().ct_eq(&expected)))
 }
 
 /// Compares in constant time (`subtle` for bcrypt; the PHC crates compare their outputs
-/// in constant time too).
-pub fn verify_password(password: &[u8], hash: &str, algorithm: Algorithm) -> Result<bool, Failure> {
+/// in constant time too). `rounds_done(done, total)` follows bcrypt's rounds.
+pub fn verify_password(
+    password: &[u8],
+    hash: &str,
+    algorithm: Algorithm,
+    rounds_done: &mut dyn FnMut(u64, u64),
+) -> Result<bool, Failure> {
     let outcome = match algorithm {
-        Algorithm::Bcrypt => return verify_bcrypt(password, hash),
+        Algorithm::Bcrypt => return verify_bcrypt(password, hash, rounds_done),
         Algorithm::Argon2id => {
             let parsed = PasswordHash::new(hash).map_err(failed)?;
             argon2::Argon2::default().verify_password(password, &parsed)
@@ -274,15 +300,15 @@ mod tests {
             (Algorithm::Argon2id, 1, "$argon2id$v=19$m=19456,t=1,p=1$"),
             (Algorithm::Scrypt, 10, "$scrypt$ln=10,r=8,p=1$"),
         ] {
-            let hash = hash_password(b"correct horse", algorithm, cost).unwrap();
+            let hash = hash_password(b"correct horse", algorithm, cost, &mut |_, _| {}).unwrap();
             assert!(hash.starts_with(prefix), "{hash}");
             assert_eq!(algorithm_of(&hash), Ok(algorithm));
             assert_eq!(
-                verify_password(b"correct horse", &hash, algorithm),
+                verify_password(b"correct horse", &hash, algorithm, &mut |_, _| {}),
                 Ok(true)
             );
             assert_eq!(
-                verify_password(b"correct horsf", &hash, algorithm),
+                verify_password(b"correct horsf", &hash, algorithm, &mut |_, _| {}),
                 Ok(false)
             );
         }
@@ -291,13 +317,13 @@ mod tests {
     #[test]
     fn bcrypt_reads_72_bytes_like_the_bcrypt_package() {
         let long = [b'x'; 100];
-        let hash = hash_password(&long, Algorithm::Bcrypt, 4).unwrap();
+        let hash = hash_password(&long, Algorithm::Bcrypt, 4, &mut |_, _| {}).unwrap();
         assert_eq!(
-            verify_password(&long[..72], &hash, Algorithm::Bcrypt),
+            verify_password(&long[..72], &hash, Algorithm::Bcrypt, &mut |_, _| {}),
             Ok(true)
         );
         assert_eq!(
-            verify_password(&long[..71], &hash, Algorithm::Bcrypt),
+            verify_password(&long[..71], &hash, Algorithm::Bcrypt, &mut |_, _| {}),
             Ok(false)
         );
     }
@@ -317,11 +343,14 @@ mod tests {
         for (password, hash) in vectors {
             assert_eq!(algorithm_of(hash), Ok(Algorithm::Bcrypt));
             assert_eq!(
-                verify_password(password.as_bytes(), hash, Algorithm::Bcrypt),
+                verify_password(password.as_bytes(), hash, Algorithm::Bcrypt, &mut |_, _| {}),
                 Ok(true),
                 "{password:?}"
             );
-            assert_eq!(verify_password(b"U*V", hash, Algorithm::Bcrypt), Ok(false));
+            assert_eq!(
+                verify_password(b"U*V", hash, Algorithm::Bcrypt, &mut |_, _| {}),
+                Ok(false)
+            );
         }
     }
 
