@@ -105,15 +105,18 @@ impl<'a> EndForecast<'a> {
 
     /// After `done` of `total` equal steps of work.
     pub fn progress(&mut self, done: usize, total: usize) {
-        self.progress_after(self.started.elapsed(), done, total);
+        let started = self.started;
+        self.progress_after(|| started.elapsed(), done, total);
     }
 
-    fn progress_after(&mut self, elapsed: Duration, done: usize, total: usize) {
+    /// The clock is read only when the forecast can matter: a one-chunk hash, the common
+    /// small task, reads it no more than at its start.
+    fn progress_after(&mut self, elapsed: impl FnOnce() -> Duration, done: usize, total: usize) {
         // At the end the result itself wakes the main thread.
         if self.told || done == 0 || done >= total {
             return;
         }
-        let left = elapsed.mul_f64((total - done) as f64 / done as f64);
+        let left = elapsed().mul_f64((total - done) as f64 / done as f64);
         if left <= RESULT_LEAD {
             self.told = true;
             self.parts.sink.result_soon();
@@ -250,12 +253,12 @@ mod tests {
         let mut forecast = EndForecast::new(&parts);
         let ms = Duration::from_millis;
         // 10 of 100 steps in 10 ms: 90 ms left.
-        forecast.progress_after(ms(10), 10, 100);
+        forecast.progress_after(|| ms(10), 10, 100);
         assert_eq!(sink.0.load(Ordering::Relaxed), 0);
         // 99 of 100 in 99 ms: 1 ms left.
-        forecast.progress_after(ms(99), 99, 100);
+        forecast.progress_after(|| ms(99), 99, 100);
         assert_eq!(sink.0.load(Ordering::Relaxed), 1);
-        forecast.progress_after(ms(99) + RESULT_LEAD / 2, 100, 100);
+        forecast.progress_after(|| ms(99) + RESULT_LEAD / 2, 100, 100);
         assert_eq!(sink.0.load(Ordering::Relaxed), 1);
     }
 
@@ -264,8 +267,8 @@ mod tests {
         let sink = Arc::new(CountsWakes::default());
         let parts = Parts::new(1, Arc::clone(&sink) as Arc<dyn PartSink>);
         let mut forecast = EndForecast::new(&parts);
-        forecast.progress_after(Duration::ZERO, 0, 100);
-        forecast.progress_after(Duration::from_micros(1), 100, 100);
+        forecast.progress_after(|| Duration::ZERO, 0, 100);
+        forecast.progress_after(|| Duration::from_micros(1), 100, 100);
         assert_eq!(sink.0.load(Ordering::Relaxed), 0);
     }
 }
