@@ -120,7 +120,7 @@ impl Task for HashPassword {
             input.password.as_slice(),
             input.algorithm,
             input.cost,
-            &mut |done, total| forecast.progress(done as usize, total as usize),
+            &mut |done, total| forecast.progress(done, total),
         )
     }
 
@@ -161,7 +161,7 @@ impl Task for VerifyPassword {
             input.password.as_slice(),
             &input.hash,
             input.algorithm,
-            &mut |done, total| forecast.progress(done as usize, total as usize),
+            &mut |done, total| forecast.progress(done, total),
         )
     }
 
@@ -183,7 +183,7 @@ pub fn hash_password(
     password: &[u8],
     algorithm: Algorithm,
     cost: u32,
-    rounds_done: &mut dyn FnMut(u64, u64),
+    rounds_done: &mut dyn FnMut(usize, usize),
 ) -> Result<String, Failure> {
     match algorithm {
         Algorithm::Bcrypt => {
@@ -251,7 +251,7 @@ fn is_bcrypt(hash: &str) -> bool {
 fn verify_bcrypt(
     password: &[u8],
     hash: &str,
-    rounds_done: &mut dyn FnMut(u64, u64),
+    rounds_done: &mut dyn FnMut(usize, usize),
 ) -> Result<bool, Failure> {
     let cost: u32 = hash[4..6].parse().map_err(failed)?;
     let decode = |text: &str| BCRYPT_BASE64.decode(text).map_err(failed);
@@ -269,7 +269,7 @@ pub fn verify_password(
     password: &[u8],
     hash: &str,
     algorithm: Algorithm,
-    rounds_done: &mut dyn FnMut(u64, u64),
+    rounds_done: &mut dyn FnMut(usize, usize),
 ) -> Result<bool, Failure> {
     let outcome = match algorithm {
         Algorithm::Bcrypt => return verify_bcrypt(password, hash, rounds_done),

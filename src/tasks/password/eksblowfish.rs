@@ -147,7 +147,7 @@ fn cycled_words(bytes: &[u8]) -> [u32; 18] {
 
 /// Expensive rounds between two calls of `rounds_done` (about 0.4 ms at any cost): often
 /// enough to foresee the end, rare enough to cost nothing.
-const ROUNDS_PER_REPORT: u64 = 8;
+const ROUNDS_PER_REPORT: usize = 8;
 
 /// The 23 bytes bcrypt encodes: `password` with its NUL terminator, cut at 72 bytes as the
 /// `bcrypt` and `bcryptjs` packages do, expanded 2^cost times with the 16-byte salt.
@@ -156,7 +156,7 @@ pub fn bcrypt(
     cost: u32,
     salt: &[u8; 16],
     password: &[u8],
-    rounds_done: &mut dyn FnMut(u64, u64),
+    rounds_done: &mut dyn FnMut(usize, usize),
 ) -> [u8; 23] {
     let mut key = Vec::with_capacity(password.len() + 1);
     key.extend_from_slice(password);
@@ -168,7 +168,7 @@ pub fn bcrypt(
 
     let mut state = State::initial();
     state.expand::<true>(&key, &salt_quad);
-    let rounds = 1u64 << cost;
+    let rounds = 1usize << cost;
     for round in 1..=rounds {
         state.expand::<false>(&key, &[0; 4]);
         state.expand::<false>(&salt_words, &[0; 4]);
