@@ -72,7 +72,9 @@ impl Image {
             Kernel::Lanczos2 => fir::ResizeAlg::Convolution(fir::FilterType::Custom(
                 fir::Filter::new("lanczos2", lanczos2, 2.0).expect("a finite, positive support"),
             )),
-            Kernel::Lanczos3 => fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3),
+            Kernel::Lanczos3 => fir::ResizeAlg::Convolution(fir::FilterType::Custom(
+                fir::Filter::new("lanczos3", lanczos3, 3.0).expect("a finite, positive support"),
+            )),
         };
         fir::Resizer::new()
             .resize(
@@ -259,6 +261,23 @@ fn lanczos2(x: f64) -> f64 {
     }
 }
 
+/// Lanczos with three lobes, sinc(x)·sinc(x/3), on one sine where fast_image_resize's own
+/// takes two: sin(πx) follows from sin(πx/3) by the triple-angle formula. The weights are
+/// made afresh for every resize, and their sines were about 3 % of a JPEG resize's time.
+fn lanczos3(x: f64) -> f64 {
+    if x == 0.0 {
+        return 1.0;
+    }
+    if x.abs() >= 3.0 {
+        return 0.0;
+    }
+    let third = x * std::f64::consts::PI / 3.0;
+    let sin_third = third.sin();
+    let sin_whole = sin_third * (3.0 - 4.0 * sin_third * sin_third);
+    // sin(πx)·sin(πx/3) / (πx · πx/3), where πx = 3·third.
+    sin_whole * sin_third / (3.0 * third * third)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +359,53 @@ mod tests {
                     "{kernel:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn lanczos3_is_the_product_of_two_sincs() {
+        let sinc = |x: f64| {
+            let x = x * std::f64::consts::PI;
+            x.sin() / x
+        };
+        assert_eq!(lanczos3(0.0), 1.0);
+        for step in 1..600 {
+            let x = step as f64 / 200.0;
+            for x in [x, -x] {
+                let expected = sinc(x) * sinc(x / 3.0);
+                assert!((lanczos3(x) - expected).abs() < 1e-12, "{x}");
+            }
+        }
+        assert_eq!(lanczos3(3.0), 0.0);
+        assert_eq!(lanczos3(-7.5), 0.0);
+    }
+
+    #[test]
+    fn lanczos3_resizes_as_fast_image_resize_does() {
+        let mut seed = 7u32;
+        let pixels = (0..97 * 61 * 3)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (seed >> 16) as u8
+            })
+            .collect::<Vec<_>>();
+        for (width, height) in [(40, 25), (33, 61), (150, 90)] {
+            let source =
+                fir::images::Image::from_vec_u8(97, 61, pixels.clone(), fir::PixelType::U8x3)
+                    .unwrap();
+            let mut target = fir::images::Image::new(width, height, fir::PixelType::U8x3);
+            let crate_lanczos3 = fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3);
+            fir::Resizer::new()
+                .resize(
+                    &source,
+                    &mut target,
+                    &fir::ResizeOptions::new().resize_alg(crate_lanczos3),
+                )
+                .unwrap();
+            let ours = Image::new(97, 61, 3, pixels.clone())
+                .resize(width, height, Kernel::Lanczos3)
+                .unwrap();
+            assert_eq!(ours.pixels, target.into_vec(), "{width}×{height}");
         }
     }
 
