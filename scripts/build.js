@@ -1,14 +1,20 @@
 'use strict'
-// Builds the addon with the napi CLI (arguments are passed on, e.g. --release). A build from
-// source is for the machine it runs on: where that is a Linux x64 CPU with the x86-64-v3
-// features (AVX2, BMI2, FMA: Intel Haswell, AMD Excavator and later), the bundled C libraries
-// are compiled for them; libjpeg-turbo's Huffman decoder, most of a JPEG resize, is ~5 %
-// faster with BMI2's shifts. CISTERNA_PORTABLE=1 builds for any x86-64 instead, for a binary
-// that moves to other machines.
-const { execFileSync } = require('node:child_process')
+// Builds the addon with cargo alone (no devDependency needed, so a packed package builds too)
+// and puts it where binding.js looks first: ./cisterna.<platform>.node.
+//
+//   node scripts/build.js             release profile
+//   node scripts/build.js --debug     dev profile
+//
+// A build from source is for the machine it runs on: where that is a Linux x64 CPU with the
+// x86-64-v3 features (AVX2, BMI2, FMA: Intel Haswell, AMD Excavator and later), the bundled C
+// libraries are compiled for them. CISTERNA_PORTABLE=1 builds for any x86-64 instead, for a
+// binary that moves to other machines.
+const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
+const { platformSuffix, REQUIREMENTS } = require('./platform.js')
 
+const root = path.join(__dirname, '..')
 const X86_64_V3_FLAGS = ['popcnt', 'avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe', 'xsave']
 
 function cpuFlags() {
@@ -26,18 +32,50 @@ function hostIsX8664V3() {
   return X86_64_V3_FLAGS.every((flag) => flags.has(flag))
 }
 
-const env = { ...process.env }
-if (!env.CISTERNA_PORTABLE && hostIsX8664V3()) {
-  // The features one by one rather than -march=x86-64-v3, which compilers before GCC 11 and
-  // Clang 12 do not know.
-  env.CFLAGS = [env.CFLAGS, '-mpopcnt -mavx -mavx2 -mbmi -mbmi2 -mf16c -mfma -mlzcnt -mmovbe -mxsave'].filter(Boolean).join(' ')
-  console.log('cisterna: C libraries built for x86-64-v3, as this CPU has it (CISTERNA_PORTABLE=1 for any x86-64)')
+function fail(message) {
+  console.error(`cisterna: ${message}\ncisterna: building from source needs ${REQUIREMENTS}.`)
+  process.exit(1)
 }
 
-const args = ['build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts', ...process.argv.slice(2)]
-try {
-  // Run through npm (`npm run build`), whose PATH holds the napi CLI from node_modules/.bin.
-  execFileSync('napi', args, { cwd: path.join(__dirname, '..'), env, stdio: 'inherit' })
-} catch (error) {
-  process.exit(typeof error.status === 'number' ? error.status : 1)
+function build({ debug }) {
+  const suffix = platformSuffix()
+  if (!suffix) fail(`no build target is known for ${process.platform}-${process.arch}`)
+  if (spawnSync('cargo', ['--version'], { stdio: 'ignore' }).error) fail('cargo is not on PATH')
+
+  const env = { ...process.env }
+  if (!env.CISTERNA_PORTABLE && hostIsX8664V3()) {
+    // The features one by one rather than -march=x86-64-v3, which compilers before GCC 11
+    // and Clang 12 do not know.
+    env.CFLAGS = [env.CFLAGS, '-mpopcnt -mavx -mavx2 -mbmi -mbmi2 -mf16c -mfma -mlzcnt -mmovbe -mxsave']
+      .filter(Boolean)
+      .join(' ')
+    console.log('cisterna: C libraries built for x86-64-v3, as this CPU has it (CISTERNA_PORTABLE=1 for any x86-64)')
+  }
+
+  const args = ['build', '--lib', '--message-format=json-render-diagnostics', ...(debug ? [] : ['--release'])]
+  const cargo = spawnSync('cargo', args, {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 256 * 1024 * 1024,
+  })
+  if (cargo.status !== 0) fail(`cargo build failed (exit ${cargo.status})`)
+
+  // cargo names the built library; where it lies depends on CARGO_TARGET_DIR and the profile.
+  const library = cargo.stdout
+    .toString()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line))
+    .filter((message) => message.reason === 'compiler-artifact' && message.target.kind.includes('cdylib'))
+    .flatMap((message) => message.filenames)
+    .find((file) => /\.(so|dylib|dll)$/.test(file))
+  if (!library) fail('cargo built no cdylib')
+  const destination = path.join(root, `cisterna.${suffix}.node`)
+  // A fresh file rather than an overwrite: a running process may have the old one mapped.
+  fs.rmSync(destination, { force: true })
+  fs.copyFileSync(library, destination)
+  console.log(`cisterna: built ${path.basename(destination)}`)
 }
+
+build({ debug: process.argv.includes('--debug') })

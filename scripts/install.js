@@ -1,10 +1,10 @@
 'use strict'
-// `npm install` on a clone (or where no prebuilt binary fits this platform) builds the
-// addon from source with the napi CLI; where a binary loads already, it does nothing.
-const { execSync } = require('node:child_process')
+// `npm install`: in a clone, build from source with cargo (quick when nothing changed). As a
+// dependency, use the platform's prebuilt package when it loads, else build from source.
 const path = require('node:path')
 
 const root = path.join(__dirname, '..')
+const isDependency = root.split(path.sep).includes('node_modules')
 
 function loads() {
   try {
@@ -15,15 +15,9 @@ function loads() {
   }
 }
 
-if (!loads()) {
-  console.log('cisterna: no prebuilt binary for this platform; building from source (cargo, release profile)…')
-  try {
-    execSync('npm run build', { cwd: root, stdio: 'inherit' })
-  } catch (error) {
-    console.error(
-      'cisterna: the build failed. It needs Rust (cargo, https://rustup.rs), a C compiler, cmake and nasm ' +
-        '(Debian/Ubuntu: apt-get install cmake nasm), and the devDependency @napi-rs/cli.',
-    )
-    process.exit(typeof error.status === 'number' ? error.status : 1)
-  }
+if (!isDependency) {
+  require('./build.js')
+} else if (!loads()) {
+  console.log('cisterna: no prebuilt binary loads on this platform; building from source (cargo, release profile)…')
+  require('./build.js')
 }

@@ -1,27 +1,168 @@
-//! JPEG through libjpeg-turbo (SIMD): header first, decode at 1/2, 1/4 or 1/8 scale in the
-//! IDCT when the resize allows (sharp's shrink-on-load), encode as sharp does by default.
+//! JPEG through mozjpeg's libjpeg-turbo core, which cargo builds with the `cc` crate (with its
+//! SIMD when nasm is on PATH): decoding through its TurboJPEG API, at 1/2, 1/4 or 1/8 scale in
+//! the IDCT when the resize allows (sharp's shrink-on-load); encoding through the libjpeg API
+//! with libjpeg-turbo's own defaults, as sharp does.
 
 use super::pixels::Image;
 use super::{exif, failed, Header};
 use crate::error::Failure;
-use turbojpeg::{
-    Colorspace, Compressor, DecompressHeader, Decompressor, PixelFormat, ScalingFactor, Subsamp,
+use mozjpeg_sys::{
+    boolean, jpeg_c_set_int_param, jpeg_common_struct, jpeg_compress_struct, jpeg_create_compress,
+    jpeg_create_decompress, jpeg_decompress_struct, jpeg_destroy_compress, jpeg_destroy_decompress,
+    jpeg_error_mgr, jpeg_finish_compress, jpeg_mem_dest, jpeg_mem_src, jpeg_read_header,
+    jpeg_set_defaults, jpeg_set_quality, jpeg_start_compress, jpeg_std_error, jpeg_write_raw_data,
+    jpeg_write_scanlines, JCP_FASTEST, J_COLOR_SPACE, J_INT_PARAM,
 };
+use std::ffi::{c_char, c_int, c_uchar, c_ulong, c_void, CStr};
+use std::panic::{self, AssertUnwindSafe};
 
-/// Progressive scans allowed before a file counts as hostile (libjpeg-turbo's advice: a
-/// crafted file with thousands of scans costs minutes).
-const SCAN_LIMIT: u32 = 500;
+/// The TurboJPEG functions that mozjpeg-sys compiles (its `turbojpeg_api` feature) but does
+/// not declare. Decoding goes through them for TurboJPEG's 4:2:0 planes at a scale, which
+/// the libjpeg API cannot give without reaching into libjpeg's private state.
+mod tj {
+    use std::ffi::{c_char, c_int, c_uchar, c_ulong, c_void};
+
+    pub type Handle = *mut c_void;
+    pub const PF_RGB: c_int = 0;
+    pub const PF_GRAY: c_int = 6;
+    pub const PF_CMYK: c_int = 11;
+    /// A warning (truncated or corrupt data) fails the call, as sharp's default `failOn`.
+    pub const FLAG_STOPONWARNING: c_int = 8192;
+    /// More than 500 progressive scans fail the call: a crafted file with thousands of
+    /// scans would cost minutes.
+    pub const FLAG_LIMITSCANS: c_int = 32768;
+
+    extern "C" {
+        pub fn tjInitDecompress() -> Handle;
+        pub fn tjDestroy(handle: Handle) -> c_int;
+        pub fn tjGetErrorStr2(handle: Handle) -> *mut c_char;
+        pub fn tjDecompress2(
+            handle: Handle,
+            jpeg: *const c_uchar,
+            jpeg_size: c_ulong,
+            pixels: *mut c_uchar,
+            width: c_int,
+            pitch: c_int,
+            height: c_int,
+            pixel_format: c_int,
+            flags: c_int,
+        ) -> c_int;
+        pub fn tjDecompressToYUVPlanes(
+            handle: Handle,
+            jpeg: *const c_uchar,
+            jpeg_size: c_ulong,
+            planes: *mut *mut c_uchar,
+            width: c_int,
+            strides: *mut c_int,
+            height: c_int,
+            flags: c_int,
+        ) -> c_int;
+    }
+}
+
+const DECODE_FLAGS: c_int = tj::FLAG_STOPONWARNING | tj::FLAG_LIMITSCANS;
+
+/// What the libjpeg API reads from the headers, before any pixel.
+struct Info {
+    width: u32,
+    height: u32,
+    colour_space: J_COLOR_SPACE,
+    /// YCbCr with chroma at half size both ways, the layout `decode_planes` works on.
+    ycbcr_420: bool,
+}
+
+/// A decompressor that only reads headers; destroyed however reading ends.
+struct HeaderReader {
+    cinfo: Box<jpeg_decompress_struct>,
+    _error: ErrorManager,
+}
+
+impl Drop for HeaderReader {
+    fn drop(&mut self) {
+        // SAFETY: the struct was zeroed, then created or not: jpeg_destroy_decompress frees
+        // only what libjpeg allocated.
+        unsafe { jpeg_destroy_decompress(&mut self.cinfo) };
+    }
+}
+
+fn info(bytes: &[u8]) -> Result<Info, Failure> {
+    let mut reader = HeaderReader {
+        // SAFETY: all-zero is the state of a decompress struct before jpeg_create_decompress.
+        cinfo: Box::new(unsafe { std::mem::zeroed() }),
+        _error: ErrorManager::new(),
+    };
+    reader.cinfo.common.err = reader._error.pointer();
+    guarded(|| {
+        let cinfo = &mut *reader.cinfo;
+        // SAFETY: the error manager lives as long as the struct; `bytes` outlives the
+        // reader; a libjpeg error unwinds to `guarded`, after which the reader is only
+        // destroyed. After jpeg_read_header, `comp_info` holds `num_components` entries.
+        unsafe {
+            jpeg_create_decompress(cinfo);
+            jpeg_mem_src(cinfo, bytes.as_ptr(), bytes.len() as c_ulong);
+            jpeg_read_header(cinfo, 1);
+            let components =
+                std::slice::from_raw_parts(cinfo.comp_info, cinfo.num_components as usize);
+            let sampling: Vec<_> = components
+                .iter()
+                .map(|c| (c.h_samp_factor, c.v_samp_factor))
+                .collect();
+            Info {
+                width: cinfo.image_width,
+                height: cinfo.image_height,
+                colour_space: cinfo.jpeg_color_space,
+                ycbcr_420: cinfo.jpeg_color_space == J_COLOR_SPACE::JCS_YCbCr
+                    && sampling == [(2, 2), (1, 1), (1, 1)],
+            }
+        }
+    })
+    .map_err(|error| failed("JPEG")(format!("unreadable header ({})", error.message)))
+}
+
+/// A TurboJPEG decompressor.
+struct Decompressor(tj::Handle);
+
+impl Decompressor {
+    fn new() -> Result<Self, Failure> {
+        // SAFETY: tjInitDecompress has no preconditions; it returns null only when out of memory.
+        let handle = unsafe { tj::tjInitDecompress() };
+        if handle.is_null() {
+            return Err(failed("JPEG")("cannot make a decompressor"));
+        }
+        Ok(Decompressor(handle))
+    }
+
+    /// A TurboJPEG return code as a result, with the library's own message.
+    fn status(&self, status: c_int) -> Result<(), Failure> {
+        if status == 0 {
+            return Ok(());
+        }
+        // SAFETY: the handle is live; TurboJPEG returns a NUL-terminated string it owns.
+        let message = unsafe { CStr::from_ptr(tj::tjGetErrorStr2(self.0)) };
+        Err(failed("JPEG")(message.to_string_lossy()))
+    }
+}
+
+impl Drop for Decompressor {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from tjInitDecompress and is destroyed once, here.
+        unsafe { tj::tjDestroy(self.0) };
+    }
+}
+
+/// The size TurboJPEG decodes to at 1/`shrink` (its sizes round up).
+fn scaled(info: &Info, shrink: u32) -> (u32, u32) {
+    (info.width.div_ceil(shrink), info.height.div_ceil(shrink))
+}
 
 pub fn header(bytes: &[u8]) -> Result<Header, Failure> {
-    let header = Decompressor::new()
-        .and_then(|mut d| d.read_header(bytes))
-        .map_err(|error| failed("JPEG")(format!("unreadable header ({error})")))?;
+    let info = info(bytes)?;
     let orientation = segments(bytes)
         .find(|(marker, payload)| *marker == 0xE1 && payload.starts_with(b"Exif\0\0"))
         .map_or(1, |(_, payload)| exif::orientation(payload));
     Ok(Header {
-        width: header.width as u32,
-        height: header.height as u32,
+        width: info.width,
+        height: info.height,
         orientation,
     })
 }
@@ -32,63 +173,44 @@ pub fn decoded_size(width: u32, height: u32, shrink: u32) -> (u32, u32) {
     ((width / shrink).max(1), (height / shrink).max(1))
 }
 
-/// A decompressor set to decode at 1/`shrink`, and the file's header (at full size).
-fn open(
-    bytes: &[u8],
-    shrink: u32,
-) -> Result<(Decompressor, DecompressHeader, ScalingFactor), Failure> {
-    let mut decompressor = Decompressor::new().map_err(failed("JPEG"))?;
-    decompressor
-        .set_scan_limit(SCAN_LIMIT)
-        .map_err(failed("JPEG"))?;
-    let scale = ScalingFactor::new(1, shrink as usize);
-    decompressor
-        .set_scaling_factor(scale)
-        .map_err(failed("JPEG"))?;
-    let full = decompressor.read_header(bytes).map_err(failed("JPEG"))?;
-    Ok((decompressor, full, scale))
-}
-
 /// Decoded at 1/`shrink` of its size.
 pub fn decode(bytes: &[u8], shrink: u32) -> Result<Image, Failure> {
-    let (mut decompressor, full, scale) = open(bytes, shrink)?;
-    let header = full.scaled(scale);
-    let (format, channels) = match header.colorspace {
-        Colorspace::Gray => (PixelFormat::GRAY, 1),
-        Colorspace::CMYK | Colorspace::YCCK => (PixelFormat::CMYK, 4),
-        _ => (PixelFormat::RGB, 3),
+    let info = info(bytes)?;
+    let decompressor = Decompressor::new()?;
+    let (format, channels) = match info.colour_space {
+        J_COLOR_SPACE::JCS_GRAYSCALE => (tj::PF_GRAY, 1),
+        J_COLOR_SPACE::JCS_CMYK | J_COLOR_SPACE::JCS_YCCK => (tj::PF_CMYK, 4),
+        _ => (tj::PF_RGB, 3),
     };
-    let (width, height) = (header.width, header.height);
-    let mut pixels = vec![0; width * height * channels];
-    decompressor
-        .decompress(
-            bytes,
-            turbojpeg::Image {
-                pixels: pixels.as_mut_slice(),
-                width,
-                pitch: width * channels,
-                height,
-                format,
-            },
+    let (width, height) = scaled(&info, shrink);
+    let pitch = width as usize * channels;
+    let mut pixels = vec![0; pitch * height as usize];
+    // SAFETY: the handle is live; `pixels` holds `height` rows of `pitch` bytes, which is
+    // what TurboJPEG writes for this size (it picks the 1/`shrink` scale from it).
+    let status = unsafe {
+        tj::tjDecompress2(
+            decompressor.0,
+            bytes.as_ptr(),
+            bytes.len() as c_ulong,
+            pixels.as_mut_ptr(),
+            width as c_int,
+            pitch as c_int,
+            height as c_int,
+            format,
+            DECODE_FLAGS,
         )
-        .map_err(failed("JPEG"))?;
-    if format == PixelFormat::CMYK {
+    };
+    decompressor.status(status)?;
+    if format == tj::PF_CMYK {
         pixels = cmyk_to_rgb(&pixels, adobe_inverted(bytes));
     }
-    let channels = if format == PixelFormat::CMYK {
+    let channels = if format == tj::PF_CMYK {
         3
     } else {
         channels as u8
     };
-    let (keep_width, keep_height) = decoded_size(full.width as u32, full.height as u32, shrink);
-    Ok(
-        Image::new(width as u32, height as u32, channels, pixels).crop(
-            0,
-            0,
-            keep_width,
-            keep_height,
-        ),
-    )
+    let (keep_width, keep_height) = decoded_size(info.width, info.height, shrink);
+    Ok(Image::new(width, height, channels, pixels).crop(0, 0, keep_width, keep_height))
 }
 
 /// A YCbCr 4:2:0 JPEG as its planes: luma at full size, each chroma plane at half.
@@ -106,42 +228,47 @@ pub fn chroma_size(width: u32, height: u32) -> (u32, u32) {
 /// Decoded at 1/`shrink` to planes, skipping colour conversion and chroma upsampling; None
 /// when the file is not YCbCr 4:2:0 (then `decode` is the way).
 pub fn decode_planes(bytes: &[u8], shrink: u32) -> Result<Option<Planes>, Failure> {
-    let (mut decompressor, full, scale) = open(bytes, shrink)?;
-    if full.colorspace != Colorspace::YCbCr || full.subsamp != Subsamp::Sub2x2 {
+    let info = info(bytes)?;
+    if !info.ycbcr_420 {
         return Ok(None);
     }
-    let header = full.scaled(scale);
+    let decompressor = Decompressor::new()?;
+    let (width, height) = scaled(&info, shrink);
     // TurboJPEG's planes cover whole 2 × 2 blocks: luma is padded to even sizes.
-    let (width, height) = (
-        (header.width as u32).next_multiple_of(2),
-        (header.height as u32).next_multiple_of(2),
-    );
-    let len = turbojpeg::yuv_pixels_len(header.width, 1, header.height, Subsamp::Sub2x2)
-        .map_err(failed("JPEG"))?;
-    let mut pixels = vec![0; len];
-    decompressor
-        .decompress_to_yuv(
-            bytes,
-            turbojpeg::YuvImage {
-                pixels: pixels.as_mut_slice(),
-                width: header.width,
-                align: 1,
-                height: header.height,
-                subsamp: Subsamp::Sub2x2,
-            },
-        )
-        .map_err(failed("JPEG"))?;
+    let (luma_width, luma_height) = (width.next_multiple_of(2), height.next_multiple_of(2));
     let (chroma_width, chroma_height) = chroma_size(width, height);
-    let chroma_len = (chroma_width * chroma_height) as usize;
-    let red = pixels.split_off(pixels.len() - chroma_len);
-    let blue = pixels.split_off(pixels.len() - chroma_len);
-    let (luma_width, luma_height) = decoded_size(full.width as u32, full.height as u32, shrink);
-    let (keep_width, keep_height) = chroma_size(luma_width, luma_height);
+    let mut luma = vec![0; (luma_width * luma_height) as usize];
+    let mut blue = vec![0; (chroma_width * chroma_height) as usize];
+    let mut red = vec![0; blue.len()];
+    let mut planes = [luma.as_mut_ptr(), blue.as_mut_ptr(), red.as_mut_ptr()];
+    let mut strides = [luma_width, chroma_width, chroma_width].map(|w| w as c_int);
+    // SAFETY: the handle is live; each plane holds its stride times its height (luma padded
+    // to even sizes, chroma half of that), the sizes TurboJPEG writes for 4:2:0 at this scale.
+    let status = unsafe {
+        tj::tjDecompressToYUVPlanes(
+            decompressor.0,
+            bytes.as_ptr(),
+            bytes.len() as c_ulong,
+            planes.as_mut_ptr(),
+            width as c_int,
+            strides.as_mut_ptr(),
+            height as c_int,
+            DECODE_FLAGS,
+        )
+    };
+    decompressor.status(status)?;
+    let (keep_width, keep_height) = decoded_size(info.width, info.height, shrink);
+    let (keep_chroma_width, keep_chroma_height) = chroma_size(keep_width, keep_height);
     let chroma = |plane| {
-        Image::new(chroma_width, chroma_height, 1, plane).crop(0, 0, keep_width, keep_height)
+        Image::new(chroma_width, chroma_height, 1, plane).crop(
+            0,
+            0,
+            keep_chroma_width,
+            keep_chroma_height,
+        )
     };
     Ok(Some(Planes {
-        luma: Image::new(width, height, 1, pixels).crop(0, 0, luma_width, luma_height),
+        luma: Image::new(luma_width, luma_height, 1, luma).crop(0, 0, keep_width, keep_height),
         blue: chroma(blue),
         red: chroma(red),
     }))
@@ -151,52 +278,200 @@ pub fn decode_planes(bytes: &[u8], shrink: u32) -> Result<Option<Planes>, Failur
 /// settings of `encode`.
 pub fn encode_planes(planes: Planes, quality: u8) -> Result<Vec<u8>, Failure> {
     let Planes { luma, blue, red } = planes;
-    let (width, height) = (luma.width as usize, luma.height as usize);
-    let mut pixels = luma.padded_to_even();
-    pixels.extend_from_slice(&blue.pixels);
-    pixels.extend_from_slice(&red.pixels);
-    let mut compressor = Compressor::new().map_err(failed("JPEG"))?;
-    compressor
-        .set_quality(i32::from(quality))
-        .and_then(|()| compressor.set_subsamp(Subsamp::Sub2x2))
-        .and_then(|()| compressor.set_optimize(true))
-        .map_err(failed("JPEG"))?;
-    compressor
-        .compress_yuv_to_vec(turbojpeg::YuvImage {
-            pixels: pixels.as_slice(),
-            width,
-            align: 1,
-            height,
-            subsamp: Subsamp::Sub2x2,
-        })
-        .map_err(failed("JPEG"))
+    let (width, height) = (luma.width, luma.height);
+    // libjpeg reads whole 16 × 16 luma and 8 × 8 chroma blocks: the planes are padded to
+    // them by repeating their last column and row.
+    let (padded_width, padded_height) = (width.next_multiple_of(16), height.next_multiple_of(16));
+    let luma = luma.padded_to(padded_width, padded_height);
+    let [blue, red] = [blue, red].map(|plane| plane.padded_to(padded_width / 2, padded_height / 2));
+    let settings = Settings {
+        width,
+        height,
+        space: J_COLOR_SPACE::JCS_YCbCr,
+        components: 3,
+        quality,
+        raw: true,
+    };
+    compress(settings, |cinfo| {
+        let rows = |plane: &[u8], stride: u32, first: u32, count: u32| -> Vec<*const u8> {
+            (first..first + count)
+                .map(|y| plane[(y * stride) as usize..].as_ptr())
+                .collect()
+        };
+        for top in (0..padded_height).step_by(16) {
+            let luma_rows = rows(&luma, padded_width, top, 16);
+            let blue_rows = rows(&blue, padded_width / 2, top / 2, 8);
+            let red_rows = rows(&red, padded_width / 2, top / 2, 8);
+            let image = [luma_rows.as_ptr(), blue_rows.as_ptr(), red_rows.as_ptr()];
+            // SAFETY: compression has started in raw mode; each row pointer is to a row of
+            // its padded plane, 16 luma and 8 chroma rows, as one call for 4:2:0 reads.
+            unsafe { jpeg_write_raw_data(cinfo, image.as_ptr(), 16) };
+        }
+    })
 }
 
 /// Baseline JPEG with sharp's defaults: 4:2:0 chroma, optimised Huffman tables; grey stays
 /// grey; alpha is flattened away.
 pub fn encode(image: Image, quality: u8) -> Result<Vec<u8>, Failure> {
     let image = image.without_alpha();
-    let mut compressor = Compressor::new().map_err(failed("JPEG"))?;
-    let (format, subsampling) = if image.channels == 1 {
-        (PixelFormat::GRAY, Subsamp::Gray)
+    let space = if image.channels == 1 {
+        J_COLOR_SPACE::JCS_GRAYSCALE
     } else {
-        (PixelFormat::RGB, Subsamp::Sub2x2)
+        J_COLOR_SPACE::JCS_RGB
     };
-    compressor
-        .set_quality(i32::from(quality))
-        .and_then(|()| compressor.set_subsamp(subsampling))
-        .and_then(|()| compressor.set_optimize(true))
-        .map_err(failed("JPEG"))?;
-    let width = image.width as usize;
-    compressor
-        .compress_to_vec(turbojpeg::Image {
-            pixels: image.pixels.as_slice(),
-            width,
-            pitch: width * image.channels as usize,
-            height: image.height as usize,
-            format,
-        })
-        .map_err(failed("JPEG"))
+    let settings = Settings {
+        width: image.width,
+        height: image.height,
+        space,
+        components: c_int::from(image.channels),
+        quality,
+        raw: false,
+    };
+    let row_len = image.width as usize * image.channels as usize;
+    let rows: Vec<*const u8> = image
+        .pixels
+        .chunks_exact(row_len)
+        .map(<[u8]>::as_ptr)
+        .collect();
+    compress(settings, |cinfo| {
+        while cinfo.next_scanline < cinfo.image_height {
+            let next = &rows[cinfo.next_scanline as usize..];
+            // SAFETY: compression has started; each pointer is to a whole row of the image.
+            unsafe { jpeg_write_scanlines(cinfo, next.as_ptr(), next.len() as u32) };
+        }
+    })
+}
+
+struct Settings {
+    width: u32,
+    height: u32,
+    space: J_COLOR_SPACE,
+    components: c_int,
+    quality: u8,
+    /// Whether `write` gives downsampled planes (`jpeg_write_raw_data`) instead of rows.
+    raw: bool,
+}
+
+/// What a libjpeg error unwinds with, from `raise` to `compress`.
+struct LibjpegError(String);
+
+/// libjpeg's `error_exit`, which must not return: unwinds to `compress` (mozjpeg-sys builds
+/// the C code with unwind tables for this), without the panic hook's message.
+extern "C-unwind" fn raise(cinfo: &mut jpeg_common_struct) {
+    type FormatMessage = unsafe extern "C-unwind" fn(&mut jpeg_common_struct, *mut [u8; 80]);
+    let mut buffer = [0u8; 80];
+    // SAFETY: `err` is the error manager `compress` installed, whose format_message is
+    // libjpeg's own: it writes a NUL-terminated message of at most 80 bytes (JMSG_LENGTH_MAX)
+    // into its buffer, which mozjpeg-sys declares as a shared reference; a pointer has the
+    // same ABI and lets it write.
+    let message = unsafe {
+        let format: FormatMessage =
+            std::mem::transmute((*cinfo.err).format_message.expect("libjpeg sets it"));
+        format(cinfo, &mut buffer);
+        CStr::from_ptr(buffer.as_ptr().cast::<c_char>())
+    };
+    panic::resume_unwind(Box::new(LibjpegError(
+        message.to_string_lossy().into_owned(),
+    )));
+}
+
+/// Warnings and traces are not printed: a header's warnings come back as errors from the
+/// decode that follows, and compressing from memory into memory has none that matter.
+extern "C-unwind" fn quiet(_cinfo: &mut jpeg_common_struct, _level: c_int) {}
+
+/// libjpeg's error manager, boxed so that the pointer a libjpeg struct keeps stays valid.
+struct ErrorManager(Box<jpeg_error_mgr>);
+
+impl ErrorManager {
+    fn new() -> Self {
+        // SAFETY: all-zero is the state jpeg_std_error fills in.
+        let mut error: Box<jpeg_error_mgr> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: `error` is a live, writable error manager.
+        unsafe { jpeg_std_error(&mut error) };
+        error.error_exit = Some(raise);
+        error.emit_message = Some(quiet);
+        ErrorManager(error)
+    }
+
+    fn pointer(&mut self) -> *mut jpeg_error_mgr {
+        &mut *self.0
+    }
+}
+
+/// Runs libjpeg calls whose errors `raise` unwinds out of, as a Failure.
+fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, Failure> {
+    panic::catch_unwind(AssertUnwindSafe(work)).map_err(|payload| {
+        match payload.downcast::<LibjpegError>() {
+            Ok(error) => failed("JPEG")(error.0),
+            Err(other) => panic::resume_unwind(other),
+        }
+    })
+}
+
+/// A compressor and the memory it writes to; destroyed and freed however compression ends.
+struct Compressor {
+    cinfo: Box<jpeg_compress_struct>,
+    _error: ErrorManager,
+    output: Box<(*mut c_uchar, c_ulong)>,
+}
+
+impl Drop for Compressor {
+    fn drop(&mut self) {
+        // SAFETY: the struct was zeroed, then created or not: jpeg_destroy_compress frees
+        // only what libjpeg allocated. The output buffer, if any, was malloc'd by
+        // jpeg_mem_dest and is no longer used.
+        unsafe {
+            jpeg_destroy_compress(&mut self.cinfo);
+            if !self.output.0.is_null() {
+                libc::free(self.output.0.cast::<c_void>());
+            }
+        }
+    }
+}
+
+/// Compresses with libjpeg-turbo's defaults (mozjpeg's `JCP_FASTEST` profile: baseline, no
+/// trellis) and optimised Huffman tables; `write` feeds the rows or planes.
+fn compress(
+    settings: Settings,
+    write: impl FnOnce(&mut jpeg_compress_struct),
+) -> Result<Vec<u8>, Failure> {
+    let mut compressor = Compressor {
+        // SAFETY: all-zero is the state of a compress struct before jpeg_create_compress.
+        cinfo: Box::new(unsafe { std::mem::zeroed() }),
+        _error: ErrorManager::new(),
+        output: Box::new((std::ptr::null_mut(), 0)),
+    };
+    compressor.cinfo.common.err = compressor._error.pointer();
+    guarded(|| {
+        let Compressor { cinfo, output, .. } = &mut compressor;
+        // SAFETY: the error manager and the output live in boxes as long as the struct, so
+        // the pointers libjpeg keeps stay valid; the calls follow libjpeg's order (create,
+        // parameters, destination, start), and `raise` unwinds out of any of them to
+        // `guarded`, after which the compressor is only destroyed.
+        unsafe {
+            jpeg_create_compress(&mut **cinfo);
+            cinfo.image_width = settings.width;
+            cinfo.image_height = settings.height;
+            cinfo.input_components = settings.components;
+            cinfo.in_color_space = settings.space;
+            jpeg_c_set_int_param(
+                cinfo,
+                J_INT_PARAM::JINT_COMPRESS_PROFILE,
+                JCP_FASTEST as c_int,
+            );
+            jpeg_set_defaults(cinfo);
+            jpeg_set_quality(cinfo, c_int::from(settings.quality), 1);
+            cinfo.optimize_coding = 1;
+            cinfo.raw_data_in = boolean::from(settings.raw);
+            jpeg_mem_dest(cinfo, &mut output.0, &mut output.1);
+            jpeg_start_compress(cinfo, 1);
+        }
+        write(cinfo);
+        // SAFETY: every row has been written.
+        unsafe { jpeg_finish_compress(cinfo) };
+        // SAFETY: jpeg_mem_dest points `output` at the `output.1` bytes it wrote.
+        unsafe { std::slice::from_raw_parts(output.0, output.1 as usize) }.to_vec()
+    })
 }
 
 /// The marker segments before the image data: (marker, payload).
@@ -270,6 +545,48 @@ mod tests {
     }
 
     #[test]
+    fn planes_round_trip_at_odd_sizes_and_decode_at_a_scale() {
+        let (width, height) = (37, 21);
+        let (chroma_width, chroma_height) = chroma_size(width, height);
+        let planes = Planes {
+            luma: gradient(width, height, 1),
+            blue: Image::new(
+                chroma_width,
+                chroma_height,
+                1,
+                vec![90; (chroma_width * chroma_height) as usize],
+            ),
+            red: Image::new(
+                chroma_width,
+                chroma_height,
+                1,
+                vec![170; (chroma_width * chroma_height) as usize],
+            ),
+        };
+        let original = planes.luma.pixels.clone();
+        let jpeg = encode_planes(planes, 95).unwrap();
+        let decoded = decode_planes(&jpeg, 1).unwrap().expect("4:2:0 YCbCr");
+        assert_eq!((decoded.luma.width, decoded.luma.height), (width, height));
+        assert_eq!(
+            (decoded.red.width, decoded.red.height),
+            (chroma_width, chroma_height)
+        );
+        let error: u32 = (decoded.luma.pixels.iter().zip(&original))
+            .map(|(&a, &b)| u32::from(a.abs_diff(b)))
+            .sum();
+        assert!(error / original.len() as u32 <= 4, "mean error {error}");
+        assert!(decoded.red.pixels.iter().all(|&v| v.abs_diff(170) <= 2));
+        let half = decode_planes(&jpeg, 2).unwrap().expect("4:2:0 YCbCr");
+        assert_eq!(
+            (half.luma.width, half.luma.height),
+            decoded_size(width, height, 2)
+        );
+        assert_eq!((half.blue.width, half.blue.height), chroma_size(18, 10));
+        let grey = encode(gradient(16, 16, 1), 80).unwrap();
+        assert!(decode_planes(&grey, 1).unwrap().is_none());
+    }
+
+    #[test]
     fn finds_the_orientation_in_app1() {
         let jpeg = encode(gradient(16, 8, 3), 80).unwrap();
         let exif = exif::tests::exif_with_orientation(6, true);
@@ -286,6 +603,8 @@ mod tests {
     fn corrupt_and_truncated_files_are_errors_not_crashes() {
         let jpeg = encode(gradient(64, 64, 3), 80).unwrap();
         assert!(header(b"\xFF\xD8\xFF").is_err());
+        // Tables and no image: nothing to resize.
+        assert!(header(b"\xFF\xD8\xFF\xD9").is_err());
         assert!(decode(&jpeg[..jpeg.len() / 2], 1).is_err());
         let mut flipped = jpeg.clone();
         for i in (200..flipped.len()).step_by(97) {

@@ -181,23 +181,22 @@ impl Image {
         Image::new(self.width, self.height, channels, pixels)
     }
 
-    /// The pixels with the last column and row repeated to make both sizes even, as a
-    /// 4:2:0 JPEG's luma plane must be.
-    pub fn padded_to_even(self) -> Vec<u8> {
-        let (width, height) = (self.width as usize, self.height as usize);
-        if width % 2 == 0 && height % 2 == 0 {
+    /// The pixels padded to `width` × `height` (at least the image's size) by repeating the
+    /// last column and row, as a JPEG encoder's whole blocks need them.
+    pub fn padded_to(self, width: u32, height: u32) -> Vec<u8> {
+        if (width, height) == (self.width, self.height) {
             return self.pixels;
         }
         let channels = self.channels as usize;
-        let padded_row = width.next_multiple_of(2) * channels;
-        let mut pixels = Vec::with_capacity(padded_row * height.next_multiple_of(2));
+        let padded_row = width as usize * channels;
+        let mut pixels = Vec::with_capacity(padded_row * height as usize);
         for row in self.pixels.chunks_exact(self.row_len()) {
             pixels.extend_from_slice(row);
-            if width % 2 == 1 {
-                pixels.extend_from_within(pixels.len() - channels..);
+            for _ in self.width..width {
+                pixels.extend_from_within(pixels.len() - channels..pixels.len());
             }
         }
-        if height % 2 == 1 {
+        for _ in self.height..height {
             pixels.extend_from_within(pixels.len() - padded_row..);
         }
         pixels
@@ -332,12 +331,16 @@ mod tests {
     }
 
     #[test]
-    fn padding_to_even_repeats_the_last_column_and_row() {
-        assert_eq!(numbered().padded_to_even(), [0, 1, 2, 2, 3, 4, 5, 5]);
+    fn padding_repeats_the_last_column_and_row() {
+        assert_eq!(numbered().padded_to(4, 2), [0, 1, 2, 2, 3, 4, 5, 5]);
+        assert_eq!(
+            numbered().padded_to(5, 3),
+            [0, 1, 2, 2, 2, 3, 4, 5, 5, 5, 3, 4, 5, 5, 5]
+        );
         let column = Image::new(1, 3, 1, vec![7, 8, 9]);
-        assert_eq!(column.padded_to_even(), [7, 7, 8, 8, 9, 9, 9, 9]);
+        assert_eq!(column.padded_to(2, 4), [7, 7, 8, 8, 9, 9, 9, 9]);
         let even = Image::new(2, 2, 1, vec![1, 2, 3, 4]);
-        assert_eq!(even.padded_to_even(), [1, 2, 3, 4]);
+        assert_eq!(even.padded_to(2, 2), [1, 2, 3, 4]);
     }
 
     #[test]

@@ -1,0 +1,22 @@
+'use strict'
+// Which binary fits this machine, named as binding.js and the npm/ packages name it.
+
+/** What a build from source needs; the README and index.d.ts say the same. */
+const REQUIREMENTS =
+  'Rust (cargo, https://rustup.rs) and a C compiler (gcc, clang or MSVC); nasm on PATH is optional and makes JPEG faster'
+
+function isMusl() {
+  const report = process.report?.getReport()
+  return process.platform === 'linux' && !report?.header?.glibcVersionRuntime
+}
+
+/** `linux-x64-gnu`, `darwin-arm64`, …, or undefined where no binary is built. */
+function platformSuffix() {
+  const { platform, arch } = process
+  if (platform === 'linux' && (arch === 'x64' || arch === 'arm64')) return `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}`
+  if (platform === 'darwin' && (arch === 'x64' || arch === 'arm64')) return `darwin-${arch}`
+  if (platform === 'win32' && arch === 'x64') return 'win32-x64-msvc'
+  return undefined
+}
+
+module.exports = { REQUIREMENTS, platformSuffix }
