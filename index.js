@@ -5,9 +5,9 @@
 
 const { EventEmitter } = require('node:events')
 const os = require('node:os')
-const { NativePool, taskNames, PART_KIND, DRAIN_CAPACITY } = require('./binding.js')
 const errors = require('./lib/errors.js')
 const { CsvResult } = require('./lib/csv.js')
+const { NativePool, taskNames, PART_KIND, DRAIN_CAPACITY } = require('./lib/native.js')
 
 const TASKS = Object.freeze(taskNames())
 const TASK_NUMBER = new Map(TASKS.map((name, number) => [name, number]))

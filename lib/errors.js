@@ -2,7 +2,7 @@
 // Every error cisterna rejects with: an Error with a stable `code` (API.md's table).
 // Failures from Rust arrive as a kind number and a message; `fromNative` makes them here.
 
-const { failureKinds } = require('../binding.js')
+const { failureKinds } = require('./native.js')
 
 function withCode(ErrorClass, code, message, name) {
   const error = new ErrorClass(message)

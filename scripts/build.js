@@ -12,7 +12,7 @@
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
-const { platformSuffix, REQUIREMENTS } = require('./platform.js')
+const { platformSuffix, REQUIREMENTS } = require('../lib/platform.js')
 
 const root = path.join(__dirname, '..')
 const X86_64_V3_FLAGS = ['popcnt', 'avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe', 'xsave']
