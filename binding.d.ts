@@ -13,9 +13,10 @@ export declare class NativePool {
   constructor(config: PoolConfig, wake: unknown)
   /**
    * Queues the first `data.length` tasks of a batch. `tasks` holds each task's number
-   * in `taskNames()`; `priorities` and `cancellable` are null when all are 0.
+   * in `taskNames()`; `flags` holds each task's `TASK_CANCELLABLE` and
+   * `TASK_HANDED_OVER` bits; `priorities` and `flags` are null when all are 0.
    */
-  submit(ids: Uint32Array, tasks: Uint8Array, priorities: Float64Array | undefined | null, cancellable: Uint8Array | undefined | null, data: unknown[]): Array<Rejected> | null
+  submit(ids: Uint32Array, tasks: Uint8Array, priorities: Float64Array | undefined | null, flags: Uint8Array | undefined | null, data: unknown[]): Array<Rejected> | null
   /**
    * Cancels a task by id (abort or timeout). True if it had not started: it will
    * never run, and its result arrives as "not run" at the next drain.
@@ -87,6 +88,15 @@ export interface Rejected {
   kind: number
   message: string
 }
+
+/** `submit`'s flag bit for a task that can be cancelled (it has a signal or a timeout). */
+export declare const TASK_CANCELLABLE: number
+
+/**
+ * `submit`'s flag bit for a task whose data `run` cloned with the caller's `transferList`
+ * moved into it: nothing but the pool can reach its buffers, so they are read in place.
+ */
+export declare const TASK_HANDED_OVER: number
 
 /** The names of the tasks this build knows, in the order `submit` numbers them. */
 export declare function taskNames(): Array<string>

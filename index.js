@@ -7,7 +7,15 @@ const { EventEmitter } = require('node:events')
 const os = require('node:os')
 const errors = require('./lib/errors.js')
 const { CsvResult } = require('./lib/csv.js')
-const { NativePool, taskNames, PART_KIND, DRAIN_CAPACITY } = require('./lib/native.js')
+const { isMarkedAsUntransferable } = require('node:worker_threads')
+const {
+  NativePool,
+  taskNames,
+  PART_KIND,
+  DRAIN_CAPACITY,
+  TASK_CANCELLABLE,
+  TASK_HANDED_OVER,
+} = require('./lib/native.js')
 
 const TASKS = Object.freeze(taskNames())
 const TASK_NUMBER = new Map(TASKS.map((name, number) => [name, number]))
@@ -99,34 +107,59 @@ class PendingTask {
   }
 }
 
+/**
+ * `data` cloned with the ArrayBuffers of `transferList` (or of the views in it) moved into the
+ * clone without a copy, as a transfer to a worker moves them: the caller's are detached, and
+ * nothing but the pool can reach the memory the task reads, so it is read in place. Memory
+ * that cannot move (a SharedArrayBuffer, the pool Node shares between small Buffers) stays
+ * where it is and is shared or copied.
+ */
+function handOver(data, transferList) {
+  if (!Array.isArray(transferList)) {
+    throw errors.invalidType('transferList must be an array of ArrayBuffers, or of Buffers and other views on them')
+  }
+  const transfer = new Set()
+  for (const item of transferList) {
+    const buffer = ArrayBuffer.isView(item) ? item.buffer : item
+    if (typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer) continue
+    if (!(buffer instanceof ArrayBuffer)) {
+      throw errors.invalidType('transferList must be an array of ArrayBuffers, or of Buffers and other views on them')
+    }
+    // Node 20 has no such check and copies what it cannot move.
+    if (!isMarkedAsUntransferable?.(buffer)) transfer.add(buffer)
+  }
+  return structuredClone(data, { transfer: [...transfer] })
+}
+
 /** The `run` calls of one tick, in the typed arrays `NativePool.submit` reads in place. */
 class Batch {
   constructor() {
     this.ids = new Uint32Array(BATCH_CAPACITY)
     this.numbers = new Uint8Array(BATCH_CAPACITY)
     this.priorities = new Float64Array(BATCH_CAPACITY)
-    this.cancellable = new Uint8Array(BATCH_CAPACITY)
+    /** TASK_CANCELLABLE and TASK_HANDED_OVER bits. */
+    this.flags = new Uint8Array(BATCH_CAPACITY)
     this.reset()
   }
 
   reset() {
     this.data = []
     this.hasPriority = false
-    this.hasCancellable = false
+    this.hasFlags = false
   }
 
   get count() {
     return this.data.length
   }
 
-  add(id, number, priority, cancellable, data) {
+  add(id, number, priority, flags, data) {
     const index = this.data.length
     this.ids[index] = id
     this.numbers[index] = number
     this.priorities[index] = priority
-    this.cancellable[index] = cancellable ? 1 : 0
+    this.flags[index] = flags
     this.hasPriority ||= priority !== 0
-    this.hasCancellable ||= cancellable
+    this.hasFlags ||= flags !== 0
     this.data.push(data)
     return this.data.length === BATCH_CAPACITY
   }
@@ -167,14 +200,15 @@ class Pool extends EventEmitter {
     let signal
     let priority = 0
     let timeout
+    let transferList
     if (typeof options === 'string') {
       name = options
     } else if (typeof options === 'object' && options !== null) {
-      ;({ name, signal, timeout } = options)
+      ;({ name, signal, timeout, transferList } = options)
       if (options.priority !== undefined) priority = options.priority
     } else {
       return Promise.reject(
-        errors.invalidType('run(data, name) needs a task name, or { name, signal, priority, timeout }'),
+        errors.invalidType('run(data, name) needs a task name, or { name, signal, priority, timeout, transferList }'),
       )
     }
     const number = TASK_NUMBER.get(name)
@@ -190,6 +224,18 @@ class Pool extends EventEmitter {
     }
     if (this.#closing) return Promise.reject(errors.poolClosed())
     if (signal?.aborted) return Promise.reject(errors.aborted(signal.reason))
+    const timed = timeout !== undefined && timeout <= MAX_TIMER_MS
+    let flags = signal != null || timed ? TASK_CANCELLABLE : 0
+    if (transferList !== undefined) {
+      try {
+        data = handOver(data, transferList)
+      } catch (error) {
+        return Promise.reject(
+          typeof error.code === 'string' ? error : errors.invalidType(`data cannot be handed over: ${error.message}`),
+        )
+      }
+      flags |= TASK_HANDED_OVER
+    }
 
     const id = this.#nextId
     this.#nextId = id === MAX_ID ? 1 : id + 1
@@ -199,8 +245,6 @@ class Pool extends EventEmitter {
       task.reject = reject
     })
     this.#pending.set(id, task)
-    const timed = timeout !== undefined && timeout <= MAX_TIMER_MS
-    const cancellable = signal != null || timed
     if (signal != null) {
       task.signal = signal
       task.onAbort = () => this.#cancel(id, task, errors.aborted(signal.reason))
@@ -210,7 +254,7 @@ class Pool extends EventEmitter {
 
     // Primitives cannot change, so they wait for the tick's batch; an object is read now,
     // so that reusing or changing it after `run` returns cannot change this task.
-    if (this.#batch.add(id, number, priority, cancellable, data) || (typeof data === 'object' && data !== null)) {
+    if (this.#batch.add(id, number, priority, flags, data) || (typeof data === 'object' && data !== null)) {
       this.#flush()
     } else if (!this.#flushQueued) {
       this.#flushQueued = true
@@ -300,7 +344,7 @@ class Pool extends EventEmitter {
       ids,
       batch.numbers,
       batch.hasPriority ? batch.priorities : null,
-      batch.hasCancellable ? batch.cancellable : null,
+      batch.hasFlags ? batch.flags : null,
       data,
     )
     if (rejected != null) {

@@ -96,3 +96,47 @@ test('salts are random: the same password hashes differently each time', async (
   const [a, b] = await Promise.all([1, 2].map(() => pool.run({ password: 'same', cost: 4 }, 'hashPassword')))
   t.not(a, b)
 })
+
+/** Resolves with how long `promise` took to settle after `since`, in ms. */
+async function settledAfter(promise, since) {
+  await promise.catch(() => {})
+  return performance.now() - since
+}
+
+// A cost-18 bcrypt runs for about 13 s: a thread that did not stop would hold the next task,
+// or destroy(), for that long. The bounds below are generous against a slow machine.
+test('bcrypt stops when its timeout or signal fires: the thread is free for the next task at once', async (t) => {
+  const single = new Pool(1)
+  const timedOut = await t.throwsAsync(
+    single.run({ password: 'pw', cost: 18 }, { name: 'hashPassword', timeout: 100 }),
+  )
+  t.is(timedOut.code, 'ERR_TIMEOUT')
+  t.true((await settledAfter(single.run(20, 'fib'), performance.now())) < 1000, 'the next task ran soon')
+
+  const stored = (await single.run({ password: 'pw', cost: 4 }, 'hashPassword')).replace('$04$', '$18$')
+  const controller = new AbortController()
+  const verifying = single.run({ password: 'pw', hash: stored }, { name: 'verifyPassword', signal: controller.signal })
+  setTimeout(() => controller.abort(), 50)
+  t.is((await t.throwsAsync(verifying)).code, 'ERR_ABORTED')
+  t.true((await settledAfter(single.run(20, 'fib'), performance.now())) < 1000, 'the next task ran soon')
+  await single.close()
+})
+
+test('destroy() during a long bcrypt resolves at once', async (t) => {
+  const single = new Pool(1)
+  const hashing = single.run({ password: 'pw', cost: 18 }, 'hashPassword')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const since = performance.now()
+  await single.destroy()
+  t.true(performance.now() - since < 1000, 'the thread left without finishing the hash')
+  t.is((await t.throwsAsync(hashing)).code, 'ERR_POOL_CLOSED')
+})
+
+test('a stored hash that asks for more memory or work than allowed is ERR_INVALID_ARG, not an abort', async (t) => {
+  const salted = 'c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG'
+  for (const hash of [`$argon2id$v=19$m=4194304,t=1,p=1$${salted}`, `$scrypt$ln=30,r=8,p=1$${salted}`]) {
+    const error = await t.throwsAsync(pool.run({ password: 'pw', hash }, 'verifyPassword'))
+    t.is(error.code, 'ERR_INVALID_ARG', hash)
+    t.regex(error.message, /more than verifyPassword allows/)
+  }
+})

@@ -25,6 +25,15 @@ type PoolEngine = Engine<TaskResult, Arc<Inbox>>;
 #[napi]
 pub const PART_KIND: u8 = u8::MAX;
 
+/// `submit`'s flag bit for a task that can be cancelled (it has a signal or a timeout).
+#[napi]
+pub const TASK_CANCELLABLE: u8 = 1;
+
+/// `submit`'s flag bit for a task whose data `run` cloned with the caller's `transferList`
+/// moved into it: nothing but the pool can reach its buffers, so they are read in place.
+#[napi]
+pub const TASK_HANDED_OVER: u8 = 2;
+
 /// Most finished jobs turned into JS values in one `drain()`, so that a flood of results
 /// still lets timers and I/O run between batches; JS sizes the arrays `drain` fills to it.
 #[napi]
@@ -163,7 +172,8 @@ impl NativePool {
     }
 
     /// Queues the first `data.length` tasks of a batch. `tasks` holds each task's number
-    /// in `taskNames()`; `priorities` and `cancellable` are null when all are 0.
+    /// in `taskNames()`; `flags` holds each task's `TASK_CANCELLABLE` and
+    /// `TASK_HANDED_OVER` bits; `priorities` and `flags` are null when all are 0.
     #[napi]
     pub fn submit(
         &mut self,
@@ -171,7 +181,7 @@ impl NativePool {
         ids: &[u32],
         tasks: &[u8],
         priorities: Option<&[f64]>,
-        cancellable: Option<&[u8]>,
+        flags: Option<&[u8]>,
         data: Array,
     ) -> napi::Result<Option<Vec<Rejected>>> {
         let count = data.len() as usize;
@@ -184,7 +194,8 @@ impl NativePool {
         let mut jobs = Vec::with_capacity(count);
         for index in 0..count {
             let id = ids[index];
-            let mut decoder = Decoder::new(&env);
+            let flag = flags.and_then(|f| f.get(index).copied()).unwrap_or(0);
+            let mut decoder = Decoder::new(&env, flag & TASK_HANDED_OVER != 0);
             let prepared = match (
                 REGISTRY.get(tasks[index] as usize),
                 data.get::<Unknown>(index as u32)?,
@@ -206,14 +217,11 @@ impl NativePool {
             if !kept.is_empty() {
                 self.kept.insert(id, kept);
             }
-            let token = match cancellable {
-                Some(flags) if flags.get(index).is_some_and(|&flag| flag != 0) => {
-                    let token = Arc::new(CancelToken::new());
-                    self.tokens.insert(id, Arc::clone(&token));
-                    Some(token)
-                }
-                _ => None,
-            };
+            let token = (flag & TASK_CANCELLABLE != 0).then(|| {
+                let token = Arc::new(CancelToken::new());
+                self.tokens.insert(id, Arc::clone(&token));
+                token
+            });
             let priority = priorities
                 .and_then(|p| p.get(index).copied())
                 .unwrap_or(0.0);

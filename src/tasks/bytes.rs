@@ -1,5 +1,8 @@
-//! Bytes from JS: Buffers, TypedArrays, DataViews and ArrayBuffers are read in place,
-//! never copied; strings are encoded to UTF-8 (a copy V8 cannot avoid).
+//! Bytes from JS. The pool owns what its threads read: Buffers, TypedArrays, DataViews and
+//! ArrayBuffers are copied while `run` is called, before the caller can detach, transfer or
+//! change them, unless the caller handed them over (`transferList`): then `run` moved them
+//! into a clone nothing else can reach, and they are read in place. Strings are encoded to
+//! UTF-8 (a copy V8 cannot avoid).
 
 use super::{args, describe};
 use crate::error::Failure;
@@ -9,7 +12,8 @@ use std::ptr;
 
 /// The bytes a task reads on its thread.
 pub enum Bytes {
-    /// Memory of a JS object that `Decoder` keeps alive until the job's result is drained.
+    /// Memory of a handed-over JS object that `Decoder` keeps alive until the job's result
+    /// is drained.
     InPlace {
         ptr: *const u8,
         len: usize,
@@ -17,9 +21,12 @@ pub enum Bytes {
     Owned(Vec<u8>),
 }
 
-// SAFETY: `InPlace` memory belongs to a JS object that a napi reference (held by the bridge
-// until this job's result is drained on the main thread) keeps from being collected, and
-// environment teardown joins the threads before it frees anything; we only read it.
+// SAFETY: `InPlace` memory belongs to a JS object that only the pool can reach (`run` cloned
+// the task's data with the caller's buffers transferred into the clone), so nothing can
+// detach or transfer it; a napi reference (held by the bridge until this job's result is
+// drained on the main thread) keeps it from being collected, and environment teardown joins
+// the threads before it frees anything. A SharedArrayBuffer's memory is never detached and
+// lives while any of its objects does; we only read it.
 unsafe impl Send for Bytes {}
 
 impl Bytes {
@@ -33,18 +40,20 @@ impl Bytes {
     }
 }
 
-/// What `decode` works with on the main thread: the environment, and the references that
-/// keep borrowed memory alive. References left when it drops (the task was refused) are
-/// deleted then.
+/// What `decode` works with on the main thread: the environment, whether the task's data
+/// was handed over, and the references that keep handed-over memory alive. References left
+/// when it drops (the task was refused) are deleted then.
 pub struct Decoder<'env> {
     env: &'env Env,
+    handed_over: bool,
     kept: Vec<sys::napi_ref>,
 }
 
 impl<'env> Decoder<'env> {
-    pub(crate) fn new(env: &'env Env) -> Self {
+    pub(crate) fn new(env: &'env Env, handed_over: bool) -> Self {
         Self {
             env,
+            handed_over,
             kept: Vec::new(),
         }
     }
@@ -54,7 +63,7 @@ impl<'env> Decoder<'env> {
         std::mem::take(&mut self.kept)
     }
 
-    /// A Buffer, TypedArray, DataView or ArrayBuffer in place; a string as UTF-8; else None.
+    /// A Buffer, TypedArray, DataView or ArrayBuffer; a string as UTF-8; else None.
     pub fn bytes_or_string(&mut self, value: &Unknown<'_>) -> Result<Option<Bytes>, Failure> {
         if args::type_of(value) == ValueType::String {
             return Ok(Some(Bytes::Owned(
@@ -64,7 +73,8 @@ impl<'env> Decoder<'env> {
         self.bytes(value)
     }
 
-    /// A Buffer, TypedArray, DataView or ArrayBuffer, read in place; else None.
+    /// A Buffer, TypedArray, DataView or ArrayBuffer, copied or (handed over) in place; else
+    /// None.
     pub fn bytes(&mut self, value: &Unknown<'_>) -> Result<Option<Bytes>, Failure> {
         if args::type_of(value) != ValueType::Object {
             return Ok(None);
@@ -75,7 +85,9 @@ impl<'env> Decoder<'env> {
         let mut is = false;
         // SAFETY: main thread, live env, `raw` a live object; each info call is made only
         // after its type check and writes only the out-pointers given. Node returns the
-        // data pointer of typed arrays and DataViews already moved by their byte offset.
+        // data pointer of typed arrays and DataViews already moved by their byte offset, so
+        // data..data+len is the object's memory, which nothing can free or detach while this
+        // call runs on the main thread.
         unsafe {
             check_status!(sys::napi_is_typedarray(env, raw, &mut is))?;
             if is {
@@ -118,6 +130,13 @@ impl<'env> Decoder<'env> {
                         env, raw, &mut data, &mut len
                     ))?;
                 }
+            }
+            if !self.handed_over {
+                let copy = match len {
+                    0 => Vec::new(),
+                    _ => std::slice::from_raw_parts(data as *const u8, len).to_vec(),
+                };
+                return Ok(Some(Bytes::Owned(copy)));
             }
             let mut reference = ptr::null_mut();
             check_status!(sys::napi_create_reference(env, raw, 1, &mut reference))?;

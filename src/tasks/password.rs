@@ -14,6 +14,7 @@ use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env};
 use password_hash::phc::PasswordHash;
 use password_hash::{PasswordHasher, PasswordVerifier};
+use std::ops::ControlFlow;
 use subtle::ConstantTimeEq;
 
 /// OWASP: bcrypt with a work factor of 10 or more.
@@ -26,6 +27,11 @@ pub const SCRYPT_DEFAULT_LOG_N: u32 = 17;
 /// 2²⁰ · 128 · r bytes = 1 GiB of memory at r = 8: the most one task may ask for.
 const SCRYPT_MAX_LOG_N: u32 = 20;
 const ARGON2_MAX_ITERATIONS: u32 = 64;
+/// The most memory (KiB) a stored Argon2 hash may ask `verifyPassword` for.
+const ARGON2_MAX_MEMORY_KIB: u64 = 1 << 20;
+/// The most scrypt memory (128·r·N bytes), times p passes, a stored hash may ask for: what
+/// `hashPassword`'s highest cost takes.
+const SCRYPT_MAX_WORK: u64 = (128 * 8) << SCRYPT_MAX_LOG_N;
 
 /// bcrypt's own base64 (`./A-Za-z0-9`, no padding). The last character of a salt or hash
 /// carries unused bits, which other implementations may set: they are ignored.
@@ -114,13 +120,12 @@ impl Task for HashPassword {
         })
     }
 
-    fn run(input: HashPasswordInput, _ctx: &Ctx, parts: &Parts) -> Result<String, Failure> {
-        let mut forecast = EndForecast::new(parts);
+    fn run(input: HashPasswordInput, ctx: &Ctx, parts: &Parts) -> Result<String, Failure> {
         hash_password(
             input.password.as_slice(),
             input.algorithm,
             input.cost,
-            &mut |done, total| forecast.progress(done, total),
+            &mut following(EndForecast::new(parts), ctx),
         )
     }
 
@@ -155,18 +160,32 @@ impl Task for VerifyPassword {
         })
     }
 
-    fn run(input: VerifyPasswordInput, _ctx: &Ctx, parts: &Parts) -> Result<bool, Failure> {
-        let mut forecast = EndForecast::new(parts);
+    fn run(input: VerifyPasswordInput, ctx: &Ctx, parts: &Parts) -> Result<bool, Failure> {
         verify_password(
             input.password.as_slice(),
             &input.hash,
             input.algorithm,
-            &mut |done, total| forecast.progress(done, total),
+            &mut following(EndForecast::new(parts), ctx),
         )
     }
 
     fn encode(env: &Env, output: bool) -> napi::Result<sys::napi_value> {
         to_js(env, output)
+    }
+}
+
+/// bcrypt's `rounds_done`: forecasts the end, and breaks once the task is cancelled.
+fn following<'a>(
+    mut forecast: EndForecast<'a>,
+    ctx: &'a Ctx,
+) -> impl FnMut(usize, usize) -> ControlFlow<()> + 'a {
+    move |done, total| {
+        forecast.progress(done, total);
+        if ctx.cancelled() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     }
 }
 
@@ -178,18 +197,20 @@ fn failed(what: impl std::fmt::Display) -> Failure {
 }
 
 /// bcrypt reads at most 72 bytes of a password; longer ones are cut there, as the `bcrypt`
-/// and `bcryptjs` packages do. `rounds_done(done, total)` follows bcrypt's rounds.
+/// and `bcryptjs` packages do. `rounds_done(done, total)` follows bcrypt's rounds and stops
+/// them (ERR_ABORTED) when it breaks.
 pub fn hash_password(
     password: &[u8],
     algorithm: Algorithm,
     cost: u32,
-    rounds_done: &mut dyn FnMut(usize, usize),
+    rounds_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<String, Failure> {
     match algorithm {
         Algorithm::Bcrypt => {
             let mut salt = [0u8; 16];
             getrandom::fill(&mut salt).map_err(failed)?;
-            let hash = eksblowfish::bcrypt(cost, &salt, password, rounds_done);
+            let hash = eksblowfish::bcrypt(cost, &salt, password, rounds_done)
+                .ok_or_else(Failure::cancelled)?;
             Ok(format!(
                 "$2b${cost:02}${}{}",
                 BCRYPT_BASE64.encode(salt),
@@ -225,9 +246,29 @@ pub fn algorithm_of(hash: &str) -> Result<Algorithm, Failure> {
         return Ok(Algorithm::Bcrypt);
     }
     let parsed = PasswordHash::new(hash).map_err(|_| malformed())?;
+    let param = |name: &str| u64::from(parsed.params.get_decimal(name).unwrap_or(0));
+    let too_costly = |what: String| {
+        Failure::out_of_range(format!(
+            "the hash asks for {what}, more than verifyPassword allows"
+        ))
+    };
     match parsed.algorithm.as_str() {
-        "argon2id" | "argon2i" | "argon2d" => Ok(Algorithm::Argon2id),
-        "scrypt" => Ok(Algorithm::Scrypt),
+        "argon2id" | "argon2i" | "argon2d" => {
+            let (memory, passes) = (param("m"), param("t"));
+            let most = ARGON2_MAX_MEMORY_KIB.min(u64::from(ARGON2_MEMORY_KIB) * 64 / passes.max(1));
+            if memory > most || passes > u64::from(ARGON2_MAX_ITERATIONS) {
+                return Err(too_costly(format!("m={memory} KiB over t={passes} passes")));
+            }
+            Ok(Algorithm::Argon2id)
+        }
+        "scrypt" => {
+            let (log_n, r, p) = (param("ln"), param("r"), param("p"));
+            let work = (log_n < 40).then(|| (128 * r * p) << log_n);
+            if work.is_none_or(|work| work > SCRYPT_MAX_WORK) {
+                return Err(too_costly(format!("ln={log_n}, r={r}, p={p}")));
+            }
+            Ok(Algorithm::Scrypt)
+        }
         _ => Err(malformed()),
     }
 }
@@ -251,7 +292,7 @@ fn is_bcrypt(hash: &str) -> bool {
 fn verify_bcrypt(
     password: &[u8],
     hash: &str,
-    rounds_done: &mut dyn FnMut(usize, usize),
+    rounds_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<bool, Failure> {
     let cost: u32 = hash[4..6].parse().map_err(failed)?;
     let decode = |text: &str| BCRYPT_BASE64.decode(text).map_err(failed);
@@ -259,17 +300,18 @@ fn verify_bcrypt(
         .try_into()
         .map_err(|_| failed("bad salt length"))?;
     let expected = decode(&hash[29..])?;
-    let actual = eksblowfish::bcrypt(cost, &salt, password, rounds_done);
+    let actual =
+        eksblowfish::bcrypt(cost, &salt, password, rounds_done).ok_or_else(Failure::cancelled)?;
     Ok(bool::from(actual.as_slice().ct_eq(&expected)))
 }
 
 /// Compares in constant time (`subtle` for bcrypt; the PHC crates compare their outputs
-/// in constant time too). `rounds_done(done, total)` follows bcrypt's rounds.
+/// in constant time too). `rounds_done` as in `hash_password`.
 pub fn verify_password(
     password: &[u8],
     hash: &str,
     algorithm: Algorithm,
-    rounds_done: &mut dyn FnMut(usize, usize),
+    rounds_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<bool, Failure> {
     let outcome = match algorithm {
         Algorithm::Bcrypt => return verify_bcrypt(password, hash, rounds_done),
@@ -300,15 +342,22 @@ mod tests {
             (Algorithm::Argon2id, 1, "$argon2id$v=19$m=19456,t=1,p=1$"),
             (Algorithm::Scrypt, 10, "$scrypt$ln=10,r=8,p=1$"),
         ] {
-            let hash = hash_password(b"correct horse", algorithm, cost, &mut |_, _| {}).unwrap();
+            let hash = hash_password(b"correct horse", algorithm, cost, &mut |_, _| {
+                ControlFlow::Continue(())
+            })
+            .unwrap();
             assert!(hash.starts_with(prefix), "{hash}");
             assert_eq!(algorithm_of(&hash), Ok(algorithm));
             assert_eq!(
-                verify_password(b"correct horse", &hash, algorithm, &mut |_, _| {}),
+                verify_password(b"correct horse", &hash, algorithm, &mut |_, _| {
+                    ControlFlow::Continue(())
+                }),
                 Ok(true)
             );
             assert_eq!(
-                verify_password(b"correct horsf", &hash, algorithm, &mut |_, _| {}),
+                verify_password(b"correct horsf", &hash, algorithm, &mut |_, _| {
+                    ControlFlow::Continue(())
+                }),
                 Ok(false)
             );
         }
@@ -317,13 +366,20 @@ mod tests {
     #[test]
     fn bcrypt_reads_72_bytes_like_the_bcrypt_package() {
         let long = [b'x'; 100];
-        let hash = hash_password(&long, Algorithm::Bcrypt, 4, &mut |_, _| {}).unwrap();
+        let hash = hash_password(&long, Algorithm::Bcrypt, 4, &mut |_, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
         assert_eq!(
-            verify_password(&long[..72], &hash, Algorithm::Bcrypt, &mut |_, _| {}),
+            verify_password(&long[..72], &hash, Algorithm::Bcrypt, &mut |_, _| {
+                ControlFlow::Continue(())
+            }),
             Ok(true)
         );
         assert_eq!(
-            verify_password(&long[..71], &hash, Algorithm::Bcrypt, &mut |_, _| {}),
+            verify_password(&long[..71], &hash, Algorithm::Bcrypt, &mut |_, _| {
+                ControlFlow::Continue(())
+            }),
             Ok(false)
         );
     }
@@ -343,12 +399,16 @@ mod tests {
         for (password, hash) in vectors {
             assert_eq!(algorithm_of(hash), Ok(Algorithm::Bcrypt));
             assert_eq!(
-                verify_password(password.as_bytes(), hash, Algorithm::Bcrypt, &mut |_, _| {}),
+                verify_password(password.as_bytes(), hash, Algorithm::Bcrypt, &mut |_, _| {
+                    ControlFlow::Continue(())
+                }),
                 Ok(true),
                 "{password:?}"
             );
             assert_eq!(
-                verify_password(b"U*V", hash, Algorithm::Bcrypt, &mut |_, _| {}),
+                verify_password(b"U*V", hash, Algorithm::Bcrypt, &mut |_, _| {
+                    ControlFlow::Continue(())
+                }),
                 Ok(false)
             );
         }
@@ -371,5 +431,28 @@ mod tests {
             algorithm_of("$2a$04$ZtdeA0V8cbX8HM8pVTDkF.8Y7ZS6xCrPe/YDDpMRfgFMKaWVJR7uS"),
             Ok(Algorithm::Bcrypt)
         );
+    }
+
+    #[test]
+    fn stored_hashes_that_ask_for_too_much_work_are_refused() {
+        let salt_and_hash = "c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG";
+        let argon2 =
+            |params: &str| algorithm_of(&format!("$argon2id$v=19${params}${salt_and_hash}"));
+        assert_eq!(argon2("m=19456,t=2,p=1"), Ok(Algorithm::Argon2id));
+        assert_eq!(argon2("m=65536,t=3,p=4"), Ok(Algorithm::Argon2id));
+        for costly in ["m=4194304,t=1,p=1", "m=19456,t=65,p=1", "m=1048576,t=3,p=1"] {
+            let error = argon2(costly).unwrap_err();
+            assert_eq!(error.kind, crate::error::Kind::OutOfRange, "{costly}");
+        }
+        let scrypt = |params: &str| algorithm_of(&format!("$scrypt${params}${salt_and_hash}"));
+        assert_eq!(scrypt("ln=17,r=8,p=1"), Ok(Algorithm::Scrypt));
+        for costly in [
+            "ln=21,r=8,p=1",
+            "ln=20,r=8,p=2",
+            "ln=63,r=8,p=1",
+            "ln=17,r=4096,p=1",
+        ] {
+            assert!(scrypt(costly).is_err(), "{costly}");
+        }
     }
 }

@@ -1,7 +1,9 @@
-//! bcrypt's core, EksBlowfish, written here because the `blowfish` crate's schedule is about
-//! 17 % slower than @node-rs/bcrypt (62 vs 52 ms at cost 10 on our CI machine), and the
-//! password task is held to the fastest native anchor. The loop is latency-bound: each round
-//! waits for the last, so what matters is the length of one round's dependency chain.
+//! bcrypt's core, EksBlowfish, written here because the `blowfish` crate's schedule is
+//! markedly slower than @node-rs/bcrypt's (bench/README.md has the figures), and the password
+//! task is held to the fastest native anchor. The loop is latency-bound: each round waits for
+//! the last, so what matters is the length of one round's dependency chain.
+
+use std::ops::ControlFlow;
 
 include!(concat!(env!("OUT_DIR"), "/blowfish_pi.rs"));
 
@@ -146,18 +148,19 @@ fn cycled_words(bytes: &[u8]) -> [u32; 18] {
 }
 
 /// Expensive rounds between two calls of `rounds_done` (about 0.4 ms at any cost): often
-/// enough to foresee the end, rare enough to cost nothing.
+/// enough to foresee the end and to stop soon when cancelled, rare enough to cost nothing.
 const ROUNDS_PER_REPORT: usize = 8;
 
 /// The 23 bytes bcrypt encodes: `password` with its NUL terminator, cut at 72 bytes as the
 /// `bcrypt` and `bcryptjs` packages do, expanded 2^cost times with the 16-byte salt.
-/// `rounds_done(done, total)` follows the expensive rounds.
+/// `rounds_done(done, total)` follows the expensive rounds; when it breaks, the hash stops
+/// and is None.
 pub fn bcrypt(
     cost: u32,
     salt: &[u8; 16],
     password: &[u8],
-    rounds_done: &mut dyn FnMut(usize, usize),
-) -> [u8; 23] {
+    rounds_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
+) -> Option<[u8; 23]> {
     let mut key = Vec::with_capacity(password.len() + 1);
     key.extend_from_slice(password);
     key.push(0);
@@ -172,8 +175,8 @@ pub fn bcrypt(
     for round in 1..=rounds {
         state.expand::<false>(&key, &[0; 4]);
         state.expand::<false>(&salt_words, &[0; 4]);
-        if round % ROUNDS_PER_REPORT == 0 {
-            rounds_done(round, rounds);
+        if round % ROUNDS_PER_REPORT == 0 && rounds_done(round, rounds).is_break() {
+            return None;
         }
     }
     let mut text = MAGIC;
@@ -186,7 +189,7 @@ pub fn bcrypt(
     for (bytes, word) in out.chunks_exact_mut(4).zip(text) {
         bytes.copy_from_slice(&word.to_be_bytes());
     }
-    out[..23].try_into().expect("23 of 24 bytes")
+    Some(out[..23].try_into().expect("23 of 24 bytes"))
 }
 
 #[cfg(test)]
@@ -204,10 +207,26 @@ mod tests {
     #[test]
     fn progress_is_reported_every_few_rounds_up_to_the_last() {
         let mut reports = Vec::new();
-        bcrypt(5, &[7; 16], b"pw", &mut |done, total| {
-            reports.push((done, total))
+        let hash = bcrypt(5, &[7; 16], b"pw", &mut |done, total| {
+            reports.push((done, total));
+            ControlFlow::Continue(())
         });
+        assert!(hash.is_some());
         assert_eq!(reports, [(8, 32), (16, 32), (24, 32), (32, 32)]);
+    }
+
+    #[test]
+    fn a_break_from_the_progress_stops_the_rounds() {
+        let mut reports = 0;
+        let hash = bcrypt(31, &[7; 16], b"pw", &mut |_, _| {
+            reports += 1;
+            if reports == 3 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        assert_eq!((hash, reports), (None, 3));
     }
 
     #[test]
