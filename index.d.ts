@@ -1,4 +1,8 @@
 /// <reference types="node" />
+// cisterna: a Piscina-like pool of native threads. npm installs the prebuilt binary for the
+// platform; elsewhere the package builds from source, which needs Rust (cargo,
+// https://rustup.rs) and a C compiler (gcc, clang or MSVC); nasm on PATH is optional and makes
+// JPEG faster.
 import { EventEmitter } from 'node:events'
 
 /** The input and output of every task this build knows. */
@@ -223,6 +227,13 @@ export interface RunOptions<Name extends TaskName = TaskName> {
   priority?: number
   /** Milliseconds; then the task is rejected with ERR_TIMEOUT and its work stopped. */
   timeout?: number
+  /**
+   * Buffers to hand over instead of copying, as with a transfer to a worker: ArrayBuffers, or
+   * Buffers and other views (their ArrayBuffer moves). They are detached from the caller at
+   * once and read in place. Without it, `run` copies binary data before it returns. Memory
+   * that cannot move (Node's pooled small Buffers) is copied; a SharedArrayBuffer is shared.
+   */
+  transferList?: ReadonlyArray<ArrayBufferLike | ArrayBufferView>
 }
 
 /** Latency in milliseconds: `{ count, mean, stddev, min, max, p50, p90, p99 }`. */

@@ -188,3 +188,37 @@ test("output: 'columns' is Papa Parse's rows, column by column; all-number colum
   }
   await t.throwsAsync(pool.run({ input: 'a', output: 'table' }, 'parseCsv'), { code: 'ERR_INVALID_ARG' })
 })
+
+/** Papa Parse's result and time, then ours on a pool of its own, for the same input and options. */
+async function bothTimed(input, options) {
+  let start = performance.now()
+  const papa = Papa.parse(input, options)
+  const papaMs = performance.now() - start
+  const own = new Pool(1)
+  await own.run(1, 'fib')
+  start = performance.now()
+  const ours = await own.run({ input, ...options }, 'parseCsv')
+  const oursMs = performance.now() - start
+  await own.close()
+  return { papa, papaMs, ours, oursMs }
+}
+
+// Shapes that cost far more than their size when work is not linear in the input: each
+// once made a pool thread or the main thread spend seconds to minutes (or fail) where Papa
+// Parse took milliseconds. The bound is loose, to hold on a slow or busy machine.
+const COSTLY_SHAPES = {
+  'one row of a million columns': ['0,1,2,3,4,5,6,7,8,9,'.repeat(100_000), {}],
+  'a header of 300 000 repeated names': [`${'a,'.repeat(300_000)}a\n${'1,'.repeat(300_000)}1`, { header: true }],
+  '15 MB of empty quoted fields': ['"",'.repeat(5_000_000), {}],
+  'two million empty lines': [`a,b\n${'\n'.repeat(2_000_000)}1,2`, {}],
+  'one field of 20 million characters': [`a,${'z'.repeat(20_000_000)},c`, {}],
+  'a quoted field of a million escaped lines': [`"${'x""y,\n'.repeat(1_000_000)}",2\n3,4`, {}],
+}
+for (const [shape, [input, options]] of Object.entries(COSTLY_SHAPES)) {
+  test.serial(`${shape}: Papa Parse's result, in time linear in the input`, async (t) => {
+    const { papa, papaMs, ours, oursMs } = await bothTimed(input, options)
+    t.is(JSON.stringify(ours.data), JSON.stringify(papa.data))
+    t.deepEqual(ours.errors, papa.errors)
+    t.true(oursMs < 20 * papaMs + 2_000, `${oursMs.toFixed(0)} ms against Papa Parse's ${papaMs.toFixed(0)} ms`)
+  })
+}

@@ -41,18 +41,27 @@ const buildColumns = compile(`
   return columns`)
 
 /**
+ * Rows at most this wide are built as one literal: past it the generated code (some 400
+ * characters a cell) would cost more to compile than the literal saves, and V8 gives such
+ * wide objects a dictionary anyway.
+ */
+const MAX_LITERAL_CELLS = 128
+
+/**
  * Appends a chunk's rows to `data`. Rows of the usual length (the header's, or without one
  * the first row's) are one literal each, so that all of them share one shape and
  * allocation; `__proto__` would set the prototype in a literal (and in Papa Parse's
- * assignment too), so such rows take the general path.
+ * assignment too), so such rows take the general path, as do rows too wide for a literal.
  */
 function compileRows(fields, usualLength) {
-  const literal = fields == null
-    ? `[${Array(usualLength).fill(CELL).join(',\n')}]`
-    : `{ ${fields.map((f) => `${JSON.stringify(f)}: ${CELL}`).join(',\n')} }`
-  const usual = usualLength > 0 && !(fields ?? []).includes('__proto__')
-    ? `if (length === ${usualLength}) { data.push(${literal}); continue }`
-    : ''
+  const literal = () =>
+    fields == null
+      ? `[${Array(usualLength).fill(CELL).join(',\n')}]`
+      : `{ ${fields.map((f) => `${JSON.stringify(f)}: ${CELL}`).join(',\n')} }`
+  const usual =
+    usualLength > 0 && usualLength <= MAX_LITERAL_CELLS && !(fields ?? []).includes('__proto__')
+      ? `if (length === ${usualLength}) { data.push(${literal()}); continue }`
+      : ''
   const general = fields == null
     ? `const row = new Array(length)
       for (let j = 0; j < length; j++) row[j] = ${CELL}`

@@ -13,6 +13,10 @@ async function usage(): Promise<void> {
   const digest: string = await pool.run(Buffer.from('x'), 'hash')
   const digestOf: string = await pool.run({ data: new Uint8Array(4), algorithm: 'blake3', encoding: 'base64' }, 'hash')
   const raw: Buffer = await pool.run({ data: 'x', encoding: 'buffer' }, { name: 'hash', timeout: 10 })
+  const upload = Buffer.alloc(1 << 20)
+  const handedOver: string | Buffer = await pool.run(upload, { name: 'hash', transferList: [upload.buffer] })
+  // @ts-expect-error transferList holds buffers, not strings
+  await pool.run(upload, { name: 'hash', transferList: ['x'] })
   const encoded: string = await pool.run({ password: 'p', algorithm: 'argon2id', cost: 2 }, 'hashPassword')
   const ok: boolean = await pool.run({ password: 'p', hash: encoded }, 'verifyPassword')
   const table = await pool.run({ input: 'a,b\n1,2', header: true, dynamicTyping: { a: true } }, 'parseCsv')
