@@ -140,3 +140,18 @@ test('a stored hash that asks for more memory or work than allowed is ERR_INVALI
     t.regex(error.message, /more than verifyPassword allows/)
   }
 })
+
+test('scrypt at its highest cost stops when its timeout fires, and destroy() during it resolves at once', async (t) => {
+  const single = new Pool(1)
+  const timedOut = await t.throwsAsync(
+    single.run({ password: 'pw', algorithm: 'scrypt', cost: 20 }, { name: 'hashPassword', timeout: 100 }),
+  )
+  t.is(timedOut.code, 'ERR_TIMEOUT')
+  t.true((await settledAfter(single.run(20, 'fib'), performance.now())) < 1000, 'the next task ran soon')
+  const hashing = single.run({ password: 'pw', algorithm: 'scrypt', cost: 20 }, 'hashPassword')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const since = performance.now()
+  await single.destroy()
+  t.true(performance.now() - since < 1000, 'the thread left without finishing the hash')
+  t.is((await t.throwsAsync(hashing)).code, 'ERR_POOL_CLOSED')
+})

@@ -2,12 +2,13 @@
 //! usual npm packages read. Defaults follow OWASP's Password Storage Cheat Sheet.
 
 mod eksblowfish;
+mod scrypt;
 
 use super::{args, ascii_to_js, describe, to_js, Bytes, Decoder, EndForecast, Parts, Task};
 use crate::error::Failure;
 use crate::pool::Ctx;
 use base64::alphabet::BCRYPT;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD_NO_PAD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use napi::bindgen_prelude::Unknown;
@@ -197,8 +198,8 @@ fn failed(what: impl std::fmt::Display) -> Failure {
 }
 
 /// bcrypt reads at most 72 bytes of a password; longer ones are cut there, as the `bcrypt`
-/// and `bcryptjs` packages do. `rounds_done(done, total)` follows bcrypt's rounds and stops
-/// them (ERR_ABORTED) when it breaks.
+/// and `bcryptjs` packages do. `rounds_done(done, total)` follows bcrypt's rounds or
+/// scrypt's mixing steps and stops them (ERR_ABORTED) when it breaks.
 pub fn hash_password(
     password: &[u8],
     algorithm: Algorithm,
@@ -225,13 +226,63 @@ pub fn hash_password(
                 .map_err(failed)
         }
         Algorithm::Scrypt => {
-            let params = scrypt::Params::new(cost as u8, 8, 1).map_err(failed)?;
-            scrypt::Scrypt::new_with_params(params)
-                .hash_password(password)
-                .map(|hash| hash.to_string())
-                .map_err(failed)
+            let mut salt = [0u8; 16];
+            getrandom::fill(&mut salt).map_err(failed)?;
+            let mut hash = [0u8; 32];
+            run_scrypt(password, &salt, cost, 8, 1, &mut hash, rounds_done)?;
+            Ok(format!(
+                "$scrypt$ln={cost},r=8,p=1${}${}",
+                STANDARD_NO_PAD.encode(salt),
+                STANDARD_NO_PAD.encode(hash)
+            ))
         }
     }
+}
+
+/// scrypt with its stops as failures.
+fn run_scrypt(
+    password: &[u8],
+    salt: &[u8],
+    log_n: u32,
+    r: usize,
+    p: usize,
+    output: &mut [u8],
+    steps_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
+) -> Result<(), Failure> {
+    scrypt::scrypt(password, salt, log_n, r, p, output, steps_done).map_err(|stop| match stop {
+        scrypt::Stopped::Cancelled => Failure::cancelled(),
+        scrypt::Stopped::OutOfMemory => failed("scrypt's memory could not be allocated"),
+    })
+}
+
+/// A `$scrypt$ln=…,r=…,p=…$salt$hash` PHC string, checked by `algorithm_of`.
+fn verify_scrypt(
+    password: &[u8],
+    hash: &str,
+    steps_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
+) -> Result<bool, Failure> {
+    let parsed = PasswordHash::new(hash).map_err(failed)?;
+    let param = |name: &str| {
+        parsed
+            .params
+            .get_decimal(name)
+            .ok_or_else(|| failed(format!("the hash has no {name}")))
+    };
+    let (log_n, r, p) = (param("ln")?, param("r")?, param("p")?);
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return Err(failed("the hash has no salt or no digest"));
+    };
+    let mut actual = vec![0u8; expected.len()];
+    run_scrypt(
+        password,
+        salt.as_ref(),
+        log_n,
+        r as usize,
+        p as usize,
+        &mut actual,
+        steps_done,
+    )?;
+    Ok(bool::from(actual.ct_eq(expected.as_bytes())))
 }
 
 /// Which algorithm made `hash`; a string that is no well-formed hash is ERR_INVALID_ARG,
@@ -319,10 +370,7 @@ pub fn verify_password(
             let parsed = PasswordHash::new(hash).map_err(failed)?;
             argon2::Argon2::default().verify_password(password, &parsed)
         }
-        Algorithm::Scrypt => {
-            let parsed = PasswordHash::new(hash).map_err(failed)?;
-            scrypt::Scrypt::default().verify_password(password, &parsed)
-        }
+        Algorithm::Scrypt => return verify_scrypt(password, hash, rounds_done),
     };
     match outcome {
         Ok(()) => Ok(true),
