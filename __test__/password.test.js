@@ -155,3 +155,22 @@ test('scrypt at its highest cost stops when its timeout fires, and destroy() dur
   t.true(performance.now() - since < 1000, 'the thread left without finishing the hash')
   t.is((await t.throwsAsync(hashing)).code, 'ERR_POOL_CLOSED')
 })
+
+test('argon2id at its highest cost stops when aborted, and destroy() during it resolves at once', async (t) => {
+  const single = new Pool(1)
+  const controller = new AbortController()
+  const hashing = single.run(
+    { password: 'pw', algorithm: 'argon2id', cost: 64 },
+    { name: 'hashPassword', signal: controller.signal },
+  )
+  setTimeout(() => controller.abort(), 50)
+  t.is((await t.throwsAsync(hashing)).code, 'ERR_ABORTED')
+  t.true((await settledAfter(single.run(20, 'fib'), performance.now())) < 1000, 'the next task ran soon')
+  const stored = await single.run({ password: 'pw', algorithm: 'argon2id', cost: 1 }, 'hashPassword')
+  const verifying = single.run({ password: 'pw', hash: stored.replace('t=1,', 't=64,') }, 'verifyPassword')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const since = performance.now()
+  await single.destroy()
+  t.true(performance.now() - since < 1000, 'the thread left without finishing the hash')
+  t.is((await t.throwsAsync(verifying)).code, 'ERR_POOL_CLOSED')
+})

@@ -1,6 +1,7 @@
 //! `hashPassword` and `verifyPassword`: bcrypt, Argon2id and scrypt in the encoded forms the
 //! usual npm packages read. Defaults follow OWASP's Password Storage Cheat Sheet.
 
+mod argon2;
 mod eksblowfish;
 mod scrypt;
 
@@ -13,8 +14,7 @@ use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env};
-use password_hash::phc::PasswordHash;
-use password_hash::{PasswordHasher, PasswordVerifier};
+use phc::PasswordHash;
 use std::ops::ControlFlow;
 use subtle::ConstantTimeEq;
 
@@ -198,8 +198,8 @@ fn failed(what: impl std::fmt::Display) -> Failure {
 }
 
 /// bcrypt reads at most 72 bytes of a password; longer ones are cut there, as the `bcrypt`
-/// and `bcryptjs` packages do. `rounds_done(done, total)` follows bcrypt's rounds or
-/// scrypt's mixing steps and stops them (ERR_ABORTED) when it breaks.
+/// and `bcryptjs` packages do. `rounds_done(done, total)` follows the work (bcrypt's rounds,
+/// Argon2's blocks, scrypt's mixing steps) and stops it (ERR_ABORTED) when it breaks.
 pub fn hash_password(
     password: &[u8],
     algorithm: Algorithm,
@@ -219,11 +219,22 @@ pub fn hash_password(
             ))
         }
         Algorithm::Argon2id => {
-            let params = argon2::Params::new(ARGON2_MEMORY_KIB, cost, 1, None).map_err(failed)?;
-            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
-                .hash_password(password)
-                .map(|hash| hash.to_string())
-                .map_err(failed)
+            let mut salt = [0u8; 16];
+            getrandom::fill(&mut salt).map_err(failed)?;
+            let mut hash = [0u8; 32];
+            let params = argon2::Params {
+                variant: argon2::Variant::Argon2id,
+                version: 0x13,
+                memory_kib: ARGON2_MEMORY_KIB,
+                passes: cost,
+                lanes: 1,
+            };
+            run_argon2(params, password, &salt, &mut hash, rounds_done)?;
+            Ok(format!(
+                "$argon2id$v=19$m={ARGON2_MEMORY_KIB},t={cost},p=1${}${}",
+                STANDARD_NO_PAD.encode(salt),
+                STANDARD_NO_PAD.encode(hash)
+            ))
         }
         Algorithm::Scrypt => {
             let mut salt = [0u8; 16];
@@ -255,6 +266,35 @@ fn run_scrypt(
     })
 }
 
+fn run_argon2(
+    params: argon2::Params,
+    password: &[u8],
+    salt: &[u8],
+    output: &mut [u8],
+    blocks_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
+) -> Result<(), Failure> {
+    argon2::argon2(params, password, salt, output, blocks_done).map_err(|stop| match stop {
+        argon2::Stopped::Cancelled => Failure::cancelled(),
+        argon2::Stopped::OutOfMemory => failed("Argon2's memory could not be allocated"),
+    })
+}
+
+/// A PHC string's decimal parameter.
+fn decimal(parsed: &PasswordHash, name: &str) -> Result<u32, Failure> {
+    parsed
+        .params
+        .get_decimal(name)
+        .ok_or_else(|| failed(format!("the hash has no {name}")))
+}
+
+/// A PHC string's salt and digest.
+fn salt_and_digest(parsed: &PasswordHash) -> Result<(&[u8], &[u8]), Failure> {
+    match (&parsed.salt, &parsed.hash) {
+        (Some(salt), Some(digest)) => Ok((salt.as_ref(), digest.as_bytes())),
+        _ => Err(failed("the hash has no salt or no digest")),
+    }
+}
+
 /// A `$scrypt$ln=…,r=…,p=…$salt$hash` PHC string, checked by `algorithm_of`.
 fn verify_scrypt(
     password: &[u8],
@@ -262,27 +302,39 @@ fn verify_scrypt(
     steps_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<bool, Failure> {
     let parsed = PasswordHash::new(hash).map_err(failed)?;
-    let param = |name: &str| {
-        parsed
-            .params
-            .get_decimal(name)
-            .ok_or_else(|| failed(format!("the hash has no {name}")))
+    let (salt, expected) = salt_and_digest(&parsed)?;
+    let mut actual = vec![0u8; expected.len()];
+    let r = decimal(&parsed, "r")? as usize;
+    let p = decimal(&parsed, "p")? as usize;
+    let log_n = decimal(&parsed, "ln")?;
+    run_scrypt(password, salt, log_n, r, p, &mut actual, steps_done)?;
+    Ok(bool::from(actual.ct_eq(expected)))
+}
+
+/// A `$argon2{id,i,d}$v=…$m=…,t=…,p=…$salt$hash` PHC string, checked by `algorithm_of`; a
+/// missing version is 0x10, as in the reference implementation.
+fn verify_argon2(
+    password: &[u8],
+    hash: &str,
+    blocks_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
+) -> Result<bool, Failure> {
+    let parsed = PasswordHash::new(hash).map_err(failed)?;
+    let (salt, expected) = salt_and_digest(&parsed)?;
+    let variant = match parsed.algorithm.as_str() {
+        "argon2d" => argon2::Variant::Argon2d,
+        "argon2i" => argon2::Variant::Argon2i,
+        _ => argon2::Variant::Argon2id,
     };
-    let (log_n, r, p) = (param("ln")?, param("r")?, param("p")?);
-    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
-        return Err(failed("the hash has no salt or no digest"));
+    let params = argon2::Params {
+        variant,
+        version: parsed.version.unwrap_or(0x10),
+        memory_kib: decimal(&parsed, "m")?,
+        passes: decimal(&parsed, "t")?,
+        lanes: decimal(&parsed, "p")?,
     };
     let mut actual = vec![0u8; expected.len()];
-    run_scrypt(
-        password,
-        salt.as_ref(),
-        log_n,
-        r as usize,
-        p as usize,
-        &mut actual,
-        steps_done,
-    )?;
-    Ok(bool::from(actual.ct_eq(expected.as_bytes())))
+    run_argon2(params, password, salt, &mut actual, blocks_done)?;
+    Ok(bool::from(actual.ct_eq(expected)))
 }
 
 /// Which algorithm made `hash`; a string that is no well-formed hash is ERR_INVALID_ARG,
@@ -364,18 +416,10 @@ pub fn verify_password(
     algorithm: Algorithm,
     rounds_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<bool, Failure> {
-    let outcome = match algorithm {
-        Algorithm::Bcrypt => return verify_bcrypt(password, hash, rounds_done),
-        Algorithm::Argon2id => {
-            let parsed = PasswordHash::new(hash).map_err(failed)?;
-            argon2::Argon2::default().verify_password(password, &parsed)
-        }
-        Algorithm::Scrypt => return verify_scrypt(password, hash, rounds_done),
-    };
-    match outcome {
-        Ok(()) => Ok(true),
-        Err(password_hash::Error::PasswordInvalid) => Ok(false),
-        Err(error) => Err(failed(error)),
+    match algorithm {
+        Algorithm::Bcrypt => verify_bcrypt(password, hash, rounds_done),
+        Algorithm::Argon2id => verify_argon2(password, hash, rounds_done),
+        Algorithm::Scrypt => verify_scrypt(password, hash, rounds_done),
     }
 }
 
