@@ -4,21 +4,21 @@
 mod cancel;
 mod queue;
 mod stats;
+mod sync;
 
 #[cfg(test)]
 pub(crate) use cancel::testing;
 pub use cancel::{CancelToken, CancelledWhile, Ctx};
 pub use stats::Summary;
 
-use parking_lot::{Condvar, Mutex, MutexGuard};
 use queue::PriorityQueue;
 use stats::Stats;
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+use sync::{AtomicUsize, Condvar, JoinHandle, Mutex, MutexGuard};
 
 /// The pool's sizes, already validated by the caller.
 #[derive(Debug, Clone)]
@@ -317,13 +317,13 @@ impl<O: Send + 'static, S: Sink<O>> Drop for Engine<O, S> {
 fn spawn_workers<O: Send + 'static, S: Sink<O>>(shared: &Arc<Shared<O, S>>, count: usize) {
     for _ in 0..count {
         let worker = Arc::clone(shared);
-        match thread::Builder::new()
+        match sync::Builder::new()
             .name("cisterna-worker".into())
             .spawn(move || serve(worker))
         {
             Ok(handle) => {
                 let mut handles = shared.handles.lock();
-                handles.retain(|h| !h.is_finished());
+                handles.retain(|h| !sync::finished(h));
                 handles.push(handle);
             }
             Err(error) => {
@@ -410,9 +410,18 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>) {
 /// wake, which on a virtual machine costs tens of microseconds because the sleeping vCPU
 /// halts. Only one thread polls at a time, yielding its CPU to anything else runnable,
 /// so an idle pool costs at most this much CPU time after each burst.
-const SPIN_BEFORE_SLEEP: Duration = Duration::from_millis(10);
+/// Under loom, which has no clock, a thread looks at the hint once and goes to sleep.
+const SPIN_BEFORE_SLEEP: Duration = if cfg!(loom) {
+    Duration::ZERO
+} else {
+    Duration::from_millis(10)
+};
 /// The other threads poll only briefly: one poller is enough to catch the next task.
-const SPIN_BEFORE_SLEEP_OTHERS: Duration = Duration::from_micros(50);
+const SPIN_BEFORE_SLEEP_OTHERS: Duration = if cfg!(loom) {
+    Duration::ZERO
+} else {
+    Duration::from_micros(50)
+};
 
 /// Called idle (counted in `idle`) with the lock held; polls the lock-free hint with the
 /// lock released. True if it took a notification; false if it must sleep, in which case
@@ -433,7 +442,7 @@ fn spin_for_notification<O, S>(shared: &Shared<O, S>, state: &mut MutexGuard<Sta
             // Yield rather than spin hard: the thread we just woke (Node's main thread,
             // woken by our result) is often put on this very CPU, and must not wait
             // behind us.
-            thread::yield_now();
+            sync::yield_now();
         }
     });
     state.spinning -= 1;
@@ -472,5 +481,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         .unwrap_or_else(|| "a task panicked".to_string())
 }
 
-#[cfg(test)]
+#[cfg(all(test, loom))]
+mod loom_tests;
+#[cfg(all(test, not(loom)))]
 mod tests;

@@ -1,5 +1,6 @@
 use super::*;
 use std::sync::mpsc::{channel, Receiver, Sender};
+use std::thread;
 
 /// Records what the engine delivers, in order, for the test to wait on.
 #[derive(Clone)]

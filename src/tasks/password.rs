@@ -175,6 +175,34 @@ impl Task for VerifyPassword {
     }
 }
 
+/// Types whose all-zero bytes are a valid value.
+///
+/// # Safety
+/// Implement it only for such types.
+unsafe trait Zeroable: Copy {}
+// SAFETY: an integer is valid with any bits.
+unsafe impl Zeroable for u32 {}
+// SAFETY: as above, for each of the array's integers.
+unsafe impl Zeroable for [u64; 128] {}
+
+/// `len` zeroed values, or None when the memory cannot be had (never an abort). The zeros
+/// come from the allocator, whose fresh pages are zero: no page is touched before the work
+/// reaches it, so even a gigabyte costs nothing up front and cancellation is seen at once.
+fn zeroed<T: Zeroable>(len: usize) -> Option<Vec<T>> {
+    let layout = std::alloc::Layout::array::<T>(len).ok()?;
+    if layout.size() == 0 {
+        return Some(Vec::new());
+    }
+    // SAFETY: the layout's size is not zero.
+    let memory = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if memory.is_null() {
+        return None;
+    }
+    // SAFETY: allocated by the global allocator with T's layout for `len` values, all of
+    // them zero bytes, which `Zeroable` says is a valid T.
+    Some(unsafe { Vec::from_raw_parts(memory, len, len) })
+}
+
 /// bcrypt's `rounds_done`: forecasts the end, and breaks once the task is cancelled.
 fn following<'a>(
     mut forecast: EndForecast<'a>,

@@ -52,11 +52,7 @@ pub fn argon2(
     let lanes = params.lanes.max(1) as usize;
     let segment = (params.memory_kib as usize).max(8 * lanes) / (SLICES * lanes);
     let lane_len = segment * SLICES;
-    let mut memory: Vec<Block> = Vec::new();
-    memory
-        .try_reserve_exact(lane_len * lanes)
-        .map_err(|_| Stopped::OutOfMemory)?;
-    memory.resize(lane_len * lanes, [0; WORDS]);
+    let mut memory = super::zeroed::<Block>(lane_len * lanes).ok_or(Stopped::OutOfMemory)?;
 
     let mut h0 = Blake2b512::new();
     for word in [

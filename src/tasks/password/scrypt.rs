@@ -33,11 +33,7 @@ pub fn scrypt(
     let mut blocks = vec![0u8; 4 * block_words * p];
     pbkdf2_hmac::<Sha256>(password, salt, 1, &mut blocks);
     let n = 1usize << log_n;
-    let mut memory = Vec::new();
-    memory
-        .try_reserve_exact(n * block_words)
-        .map_err(|_| Stopped::OutOfMemory)?;
-    memory.resize(n * block_words, 0u32);
+    let mut memory = super::zeroed::<u32>(n * block_words).ok_or(Stopped::OutOfMemory)?;
     let mut progress = Progress {
         done: 0,
         total: 2 * n * p,
