@@ -39,9 +39,24 @@ export interface Tasks {
 
 /** sharp's gravity names; `position` also takes its numbers 0 (centre) to 8 (northwest). */
 export type ResizeGravity =
-  | 'centre' | 'center' | 'north' | 'east' | 'south' | 'west'
-  | 'northeast' | 'southeast' | 'southwest' | 'northwest'
-  | 'top' | 'right' | 'bottom' | 'left' | 'right top' | 'right bottom' | 'left bottom' | 'left top'
+  | 'centre'
+  | 'center'
+  | 'north'
+  | 'east'
+  | 'south'
+  | 'west'
+  | 'northeast'
+  | 'southeast'
+  | 'southwest'
+  | 'northwest'
+  | 'top'
+  | 'right'
+  | 'bottom'
+  | 'left'
+  | 'right top'
+  | 'right bottom'
+  | 'left bottom'
+  | 'left top'
 
 /** sharp's `resize()` options, with the image bytes as `input`. */
 export interface ResizeOptions {
@@ -144,14 +159,14 @@ export interface ParseCsvColumns {
 }
 
 export interface ParseCsvMeta {
-    delimiter: string
-    linebreak: string
-    aborted: boolean
-    truncated: boolean
-    cursor: number
-    renamedHeaders: Record<string, string> | null
-    /** With `header: true`. */
-    fields?: string[]
+  delimiter: string
+  linebreak: string
+  aborted: boolean
+  truncated: boolean
+  cursor: number
+  renamedHeaders: Record<string, string> | null
+  /** With `header: true`. */
+  fields?: string[]
 }
 
 export interface HashPasswordOptions {
@@ -168,8 +183,21 @@ export type TaskName = keyof Tasks
 export type BinaryLike = string | ArrayBuffer | NodeJS.ArrayBufferView
 
 export type HashAlgorithm =
-  | 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512' | 'blake2b512'
-  | 'blake3' | 'xxh64' | 'xxh3' | 'xxh128' | 'crc32' | 'crc32c'
+  | 'md5'
+  | 'sha1'
+  | 'sha224'
+  | 'sha256'
+  | 'sha384'
+  | 'sha512'
+  | 'sha3-256'
+  | 'sha3-512'
+  | 'blake2b512'
+  | 'blake3'
+  | 'xxh64'
+  | 'xxh3'
+  | 'xxh128'
+  | 'crc32'
+  | 'crc32c'
 
 export type HashEncoding = 'hex' | 'base64' | 'base64url' | 'buffer'
 
@@ -238,6 +266,7 @@ export interface RunOptions<Name extends TaskName = TaskName> {
 
 /** Latency in milliseconds: `{ count, mean, stddev, min, max, p50, p90, p99 }`. */
 export type { Histogram } from './binding'
+
 import type { Histogram } from './binding'
 
 export type ErrorCode =
@@ -268,15 +297,27 @@ export declare class Pool extends EventEmitter {
 
   /** Queues one task; hash with `encoding: 'buffer'` gives a Buffer, any other a string. */
   run(data: HashOptions<'buffer'>, name: 'hash' | RunOptions<'hash'>): Promise<Buffer>
-  run(data: BinaryLike | HashOptions<'hex' | 'base64' | 'base64url'>, name: 'hash' | RunOptions<'hash'>): Promise<string>
+  run(
+    data: BinaryLike | HashOptions<'hex' | 'base64' | 'base64url'>,
+    name: 'hash' | RunOptions<'hash'>,
+  ): Promise<string>
   /** parseCsv: Papa Parse's rows, or columns with `output: 'columns'`. */
-  run(data: ParseCsvOptions & { output: 'columns' }, name: 'parseCsv' | RunOptions<'parseCsv'>): Promise<ParseCsvColumns>
-  run(data: string | NodeJS.ArrayBufferView | ArrayBuffer | (ParseCsvOptions & { output?: 'rows' }), name: 'parseCsv' | RunOptions<'parseCsv'>): Promise<ParseCsvResult>
+  run(
+    data: ParseCsvOptions & { output: 'columns' },
+    name: 'parseCsv' | RunOptions<'parseCsv'>,
+  ): Promise<ParseCsvColumns>
+  run(
+    data: string | NodeJS.ArrayBufferView | ArrayBuffer | (ParseCsvOptions & { output?: 'rows' }),
+    name: 'parseCsv' | RunOptions<'parseCsv'>,
+  ): Promise<ParseCsvResult>
   /** resize: the encoded image, or `{ data, info }` with `resolveWithObject: true`. */
   run(data: ResizeOptions & { resolveWithObject: true }, name: 'resize' | RunOptions<'resize'>): Promise<ResizeResult>
   run(data: ResizeOptions & { resolveWithObject?: false }, name: 'resize' | RunOptions<'resize'>): Promise<Buffer>
   /** fib of a bigint is a bigint. */
-  run(data: bigint | { n: bigint; algorithm?: FibOptions['algorithm'] }, name: 'fib' | RunOptions<'fib'>): Promise<bigint>
+  run(
+    data: bigint | { n: bigint; algorithm?: FibOptions['algorithm'] },
+    name: 'fib' | RunOptions<'fib'>,
+  ): Promise<bigint>
   /** Queues one task. Never throws: every failure is a rejection with a `code` (PoolError). */
   run<Name extends TaskName>(data: TaskInput<Name>, name: Name | RunOptions<Name>): Promise<TaskOutput<Name>>
 

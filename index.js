@@ -1,4 +1,3 @@
-'use strict'
 // The public face of cisterna: a Piscina-like Pool whose workers are native threads.
 // The Promises are made here; `run` calls are batched per microtask into one native
 // `submit`, and results come back many per wake-up through `drain()`.
@@ -84,8 +83,12 @@ function normalizeOptions(options) {
 }
 
 function isAbortSignal(value) {
-  return typeof value === 'object' && value !== null && typeof value.aborted === 'boolean' &&
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof value.aborted === 'boolean' &&
     typeof value.addEventListener === 'function'
+  )
 }
 
 /**

@@ -38,7 +38,10 @@ assert.equal(await pool.run(90, 'fib'), 2880067194370816120n)
 assert.equal(await pool.run('abc', 'hash'), createHash('sha256').update('abc').digest('hex'))
 const hash = await pool.run({ password: 'secret', cost: 4 }, 'hashPassword')
 assert.equal(await pool.run({ password: 'secret', hash }, 'verifyPassword'), true)
-assert.deepEqual((await pool.run('a,b\n1,2', 'parseCsv')).data, [['a', 'b'], ['1', '2']])
+assert.deepEqual((await pool.run('a,b\n1,2', 'parseCsv')).data, [
+  ['a', 'b'],
+  ['1', '2'],
+])
 const { info } = await pool.run({ input: png(), width: 1, format: 'jpeg', resolveWithObject: true }, 'resize')
 assert.deepEqual([info.width, info.height, info.format], [1, 1, 'jpeg'])
 await pool.close()

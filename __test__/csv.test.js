@@ -1,4 +1,3 @@
-'use strict'
 // parseCsv against Papa Parse: the same input and options give the same { data, errors, meta }.
 const test = require('ava')
 const Papa = require('papaparse')
@@ -11,23 +10,70 @@ test.before(() => {
 test.after.always(() => pool.close())
 
 const EDGE_CASES = [
-  '', 'a', 'a,b,c', 'a,b,c\n', 'a,b,c\n\n', '\n', '\n\n', 'a,b\n1,2\n3,4',
-  'a,b\r\n1,2\r\n', 'a,b\r1,2\r3,4', 'a\r\nb\nc', '"a","b"\n"1","2"', '"a,b",c\n"x\ny",z',
-  '"he said ""hi""",2', '"unterminated,1\n2,3', 'a,"b"c,d', '"a" ,b\n"c"  \nd', '"a"x,"b"',
-  'x,y\n"multi\r\nline",2', '# comment\na,b\n#another\n1,2', 'a;b;c\n1;2;3', 'a\tb\tc\n1\t2\t3',
-  'a|b\n1|2', 'one column\nonly', 'a,b\n1\n2,3,4\n', ' , \n  ,  ', 'a,b\n   \n1,2',
-  '1,2.5,-3,1e3,.5,5.,0x10,1_000,Infinity,NaN', 'true,TRUE,True,false,FALSE,null,,undefined',
+  '',
+  'a',
+  'a,b,c',
+  'a,b,c\n',
+  'a,b,c\n\n',
+  '\n',
+  '\n\n',
+  'a,b\n1,2\n3,4',
+  'a,b\r\n1,2\r\n',
+  'a,b\r1,2\r3,4',
+  'a\r\nb\nc',
+  '"a","b"\n"1","2"',
+  '"a,b",c\n"x\ny",z',
+  '"he said ""hi""",2',
+  '"unterminated,1\n2,3',
+  'a,"b"c,d',
+  '"a" ,b\n"c"  \nd',
+  '"a"x,"b"',
+  'x,y\n"multi\r\nline",2',
+  '# comment\na,b\n#another\n1,2',
+  'a;b;c\n1;2;3',
+  'a\tb\tc\n1\t2\t3',
+  'a|b\n1|2',
+  'one column\nonly',
+  'a,b\n1\n2,3,4\n',
+  ' , \n  ,  ',
+  'a,b\n   \n1,2',
+  '1,2.5,-3,1e3,.5,5.,0x10,1_000,Infinity,NaN',
+  'true,TRUE,True,false,FALSE,null,,undefined',
   '9007199254740991,9007199254740992,-9007199254740992,-9007199254740991, 42 ,\u00a07\u00a0',
   '2024-01-02T03:04:05Z,2024-01-02T03:04:05.123+02:00,2024-01-02T03:04Z,2024-01-02,2024-13-45T25:61Z',
-  'h,h,h_1,h\n1,2,3,4', '\ufeffbom,x\n1,2', 'émoji 😀,ü\n"ß",\ud800', 'a,b\n"c,d",e\n"f"', '"a"\n',
-  '"""",x\n"a""b",y', 'a,,b\n,,\n', 'a,b,c\n1,2', 'x\n"', '"', '""', ',', ',,\n,,',
+  'h,h,h_1,h\n1,2,3,4',
+  '\ufeffbom,x\n1,2',
+  'émoji 😀,ü\n"ß",\ud800',
+  'a,b\n"c,d",e\n"f"',
+  '"a"\n',
+  '"""",x\n"a""b",y',
+  'a,,b\n,,\n',
+  'a,b,c\n1,2',
+  'x\n"',
+  '"',
+  '""',
+  ',',
+  ',,\n,,',
 ]
 const OPTION_SETS = [
-  {}, { header: true }, { dynamicTyping: true }, { header: true, dynamicTyping: true },
-  { skipEmptyLines: true }, { skipEmptyLines: 'greedy', header: true }, { delimiter: ';' },
-  { comments: '#' }, { comments: true, header: true }, { preview: 1 }, { preview: 2, header: true },
-  { newline: '\r\n' }, { quoteChar: "'" }, { escapeChar: '\\' }, { header: true, dynamicTyping: { a: true, h: true } },
-  { dynamicTyping: { 0: true } }, { fastMode: true }, { delimitersToGuess: [';', '|'] },
+  {},
+  { header: true },
+  { dynamicTyping: true },
+  { header: true, dynamicTyping: true },
+  { skipEmptyLines: true },
+  { skipEmptyLines: 'greedy', header: true },
+  { delimiter: ';' },
+  { comments: '#' },
+  { comments: true, header: true },
+  { preview: 1 },
+  { preview: 2, header: true },
+  { newline: '\r\n' },
+  { quoteChar: "'" },
+  { escapeChar: '\\' },
+  { header: true, dynamicTyping: { a: true, h: true } },
+  { dynamicTyping: { 0: true } },
+  { fastMode: true },
+  { delimitersToGuess: [';', '|'] },
 ]
 
 // Papa Parse logs when it renames duplicate headers; the tests need no such noise.
@@ -48,7 +94,7 @@ test('edge cases under every option set equal Papa Parse', async (t) => {
       let expected
       try {
         expected = papa(input, { ...options })
-      } catch (error) {
+      } catch {
         await t.throwsAsync(pool.run({ input, ...options }, 'parseCsv'), { code: 'ERR_INVALID_ARG' }, label)
         continue
       }
@@ -69,10 +115,27 @@ test('a string alone and a Buffer give what Papa Parse gives for the decoded tex
 
 /** The same numbers in [0, 1) on every run, from `seed`. */
 function seededRandom(seed) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  return () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed / 2 ** 31
+  }
 }
 
-const GENERATED_CELLS = ['plain', '', ' spaced ', '42', '-1.5e3', 'true', 'null', 'quote"inside', 'comma,inside', 'line\nbreak', 'ünï', '2020-02-02T02:02Z', '  ']
+const GENERATED_CELLS = [
+  'plain',
+  '',
+  ' spaced ',
+  '42',
+  '-1.5e3',
+  'true',
+  'null',
+  'quote"inside',
+  'comma,inside',
+  'line\nbreak',
+  'ünï',
+  '2020-02-02T02:02Z',
+  '  ',
+]
 
 /** A CSV of `rows` rows of about `columns` cells from GENERATED_CELLS, one in ten ragged. */
 function generatedCsv(random, rows, columns, delimiter, newline, quoteAll) {
@@ -80,10 +143,12 @@ function generatedCsv(random, rows, columns, delimiter, newline, quoteAll) {
   const lines = []
   for (let r = 0; r < rows; r++) {
     const width = random() < 0.9 ? columns : 1 + Math.floor(random() * 8)
-    lines.push(Array.from({ length: width }, () => {
-      const cell = pick(GENERATED_CELLS)
-      return quoteAll || /[",\n;\t|\r]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell
-    }).join(delimiter))
+    lines.push(
+      Array.from({ length: width }, () => {
+        const cell = pick(GENERATED_CELLS)
+        return quoteAll || /[",\n;\t|\r]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell
+      }).join(delimiter),
+    )
   }
   return lines.join(newline) + (random() < 0.5 ? newline : '')
 }
@@ -94,9 +159,20 @@ test('generated tables equal Papa Parse', async (t) => {
   for (let round = 0; round < 40; round++) {
     const columns = 1 + Math.floor(random() * 6)
     const rows = Math.floor(random() * 30)
-    const input = generatedCsv(random, rows, columns, pick([',', ';', '\t', '|']), pick(['\n', '\r\n', '\r']), random() < 0.3)
+    const input = generatedCsv(
+      random,
+      rows,
+      columns,
+      pick([',', ';', '\t', '|']),
+      pick(['\n', '\r\n', '\r']),
+      random() < 0.3,
+    )
     const options = pick(OPTION_SETS)
-    t.deepEqual(await pool.run({ input, ...options }, 'parseCsv'), papa(input, { ...options }), `${JSON.stringify(input)} with ${JSON.stringify(options)}`)
+    t.deepEqual(
+      await pool.run({ input, ...options }, 'parseCsv'),
+      papa(input, { ...options }),
+      `${JSON.stringify(input)} with ${JSON.stringify(options)}`,
+    )
   }
 })
 
@@ -106,8 +182,16 @@ test('tables of many parts equal Papa Parse', async (t) => {
   const random = seededRandom(11)
   const generated = generatedCsv(random, 60_000, 5, ',', '\r\n', false)
   // Texts that repeat cross to JS once; a column of unique ones stops being looked up.
-  const repeatsThenUnique = Array.from({ length: 30_000 }, (_, i) => `id-${i < 10_000 ? i % 7 : i},cat-${i % 5},${'x'.repeat(i % 40)}`).join('\n')
-  const cases = [{}, { header: true, dynamicTyping: true }, { header: true, skipEmptyLines: 'greedy' }, { dynamicTyping: true, preview: 20_000 }]
+  const repeatsThenUnique = Array.from(
+    { length: 30_000 },
+    (_, i) => `id-${i < 10_000 ? i % 7 : i},cat-${i % 5},${'x'.repeat(i % 40)}`,
+  ).join('\n')
+  const cases = [
+    {},
+    { header: true, dynamicTyping: true },
+    { header: true, skipEmptyLines: 'greedy' },
+    { dynamicTyping: true, preview: 20_000 },
+  ]
   for (const input of [generated, repeatsThenUnique]) {
     for (const options of cases) {
       const result = await pool.run({ input, ...options }, 'parseCsv')
@@ -123,7 +207,10 @@ test('aborting a parse that is sending its rows rejects it, and the pool goes on
   const input = generatedCsv(random, 200_000, 5, ',', '\n', false)
   for (const delay of [0, 10, 25]) {
     const controller = new AbortController()
-    const parse = pool.run({ input, header: true, dynamicTyping: true }, { name: 'parseCsv', signal: controller.signal })
+    const parse = pool.run(
+      { input, header: true, dynamicTyping: true },
+      { name: 'parseCsv', signal: controller.signal },
+    )
     setTimeout(() => controller.abort(), delay)
     await t.throwsAsync(parse, { code: 'ERR_ABORTED' })
   }
@@ -132,7 +219,9 @@ test('aborting a parse that is sending its rows rejects it, and the pool goes on
 
 test('options that take functions are ERR_INVALID_ARG, saying so', async (t) => {
   for (const option of ['transform', 'transformHeader', 'step', 'complete']) {
-    const error = await t.throwsAsync(pool.run({ input: 'a,b', [option]: () => {} }, 'parseCsv'), { code: 'ERR_INVALID_ARG' })
+    const error = await t.throwsAsync(pool.run({ input: 'a,b', [option]: () => {} }, 'parseCsv'), {
+      code: 'ERR_INVALID_ARG',
+    })
     t.regex(error.message, new RegExp(option))
   }
   await t.throwsAsync(pool.run({ input: 'a', dynamicTyping: () => true }, 'parseCsv'), { code: 'ERR_INVALID_ARG' })
@@ -150,25 +239,44 @@ test('an options object Papa Parse has already used (it writes transform: false 
 
 test('random bytes never crash and equal Papa Parse on the decoded text', async (t) => {
   const random = seededRandom(99)
-  const alphabet = [0x2c, 0x22, 0x0a, 0x0d, 0x3b, 0x09, 0x20, 0x61, 0x31, 0xc3, 0xa9, 0xff, 0x00, 0x23, 0xef, 0xbb, 0xbf]
+  const alphabet = [
+    0x2c, 0x22, 0x0a, 0x0d, 0x3b, 0x09, 0x20, 0x61, 0x31, 0xc3, 0xa9, 0xff, 0x00, 0x23, 0xef, 0xbb, 0xbf,
+  ]
   for (let round = 0; round < 300; round++) {
     const length = Math.floor(random() * 60)
-    const bytes = Buffer.from(Array.from({ length }, () => (random() < 0.8 ? alphabet[Math.floor(random() * alphabet.length)] : Math.floor(random() * 256))))
+    const bytes = Buffer.from(
+      Array.from({ length }, () =>
+        random() < 0.8 ? alphabet[Math.floor(random() * alphabet.length)] : Math.floor(random() * 256),
+      ),
+    )
     const options = random() < 0.5 ? {} : { header: true, dynamicTyping: true, skipEmptyLines: 'greedy' }
-    t.deepEqual(await pool.run({ input: bytes, ...options }, 'parseCsv'), papa(bytes.toString('utf8'), { ...options }), bytes.toString('hex'))
+    t.deepEqual(
+      await pool.run({ input: bytes, ...options }, 'parseCsv'),
+      papa(bytes.toString('utf8'), { ...options }),
+      bytes.toString('hex'),
+    )
   }
 })
 
 /** Papa Parse's rows turned into the columns `output: 'columns'` promises. */
 function papaColumns(result, header) {
   const rows = result.data
-  const fields = header ? result.meta.fields : Array.from({ length: Math.max(0, ...rows.map((row) => row.length)) }, (_, j) => String(j))
-  const columns = fields.map((field, j) => rows.map((row) => (header ? (Object.hasOwn(row, field) ? row[field] : undefined) : row[j])))
+  const fields = header
+    ? result.meta.fields
+    : Array.from({ length: Math.max(0, ...rows.map((row) => row.length)) }, (_, j) => String(j))
+  const columns = fields.map((field, j) =>
+    rows.map((row) => (header ? (Object.hasOwn(row, field) ? row[field] : undefined) : row[j])),
+  )
   return { fields, columns }
 }
 
 test("output: 'columns' is Papa Parse's rows, column by column; all-number columns as Float64Array", async (t) => {
-  const optionSets = [{}, { header: true }, { dynamicTyping: true }, { header: true, dynamicTyping: true, skipEmptyLines: true }]
+  const optionSets = [
+    {},
+    { header: true },
+    { dynamicTyping: true },
+    { header: true, dynamicTyping: true, skipEmptyLines: true },
+  ]
   const inputs = [...EDGE_CASES, 'n,m\n1,2\n3,4\n5,6', '1,2\n3\n4,5,6']
   for (const options of optionSets) {
     for (const input of inputs) {

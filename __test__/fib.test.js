@@ -1,4 +1,3 @@
-'use strict'
 // fib against an independent reference in JavaScript BigInt, over generated and edge inputs.
 const test = require('ava')
 const { Pool } = require('..')
@@ -26,7 +25,7 @@ test.after.always(() => pool.close())
 test('F(0..400) equal the reference, numbers while safe then BigInts', async (t) => {
   const ns = Array.from({ length: 401 }, (_, n) => n)
   const results = await Promise.all(ns.map((n) => pool.run(n, 'fib')))
-  ns.forEach((n) => t.is(results[n], expectedJs(n), `F(${n})`))
+  for (const n of ns) t.is(results[n], expectedJs(n), `F(${n})`)
   t.is(typeof results[78], 'number', 'F(78) is the last safe integer')
   t.is(typeof results[79], 'bigint')
 })
@@ -62,14 +61,34 @@ test('the recursive algorithm agrees with the default one', async (t) => {
 
 test('bad n is ERR_INVALID_ARG: TypeError for the wrong type, RangeError out of range', async (t) => {
   const cases = [
-    [-1, RangeError], [1.5, RangeError], [NaN, RangeError], [Infinity, RangeError], [10_000_001, RangeError],
-    [-1n, RangeError], [2n ** 64n, RangeError], [{ n: 94, algorithm: 'recursive' }, RangeError], [{ n: -3 }, RangeError],
-    ['5', TypeError], [null, TypeError], [undefined, TypeError], [true, TypeError], [{}, TypeError],
-    [{ n: '5' }, TypeError], [{ n: 5, algorithm: 'magic' }, TypeError], [{ n: 5, algorithm: 7 }, TypeError],
-    [[5], TypeError], [Symbol('n'), TypeError],
+    [-1, RangeError],
+    [1.5, RangeError],
+    [NaN, RangeError],
+    [Infinity, RangeError],
+    [10_000_001, RangeError],
+    [-1n, RangeError],
+    [2n ** 64n, RangeError],
+    [{ n: 94, algorithm: 'recursive' }, RangeError],
+    [{ n: -3 }, RangeError],
+    ['5', TypeError],
+    [null, TypeError],
+    [undefined, TypeError],
+    [true, TypeError],
+    [{}, TypeError],
+    [{ n: '5' }, TypeError],
+    [{ n: 5, algorithm: 'magic' }, TypeError],
+    [{ n: 5, algorithm: 7 }, TypeError],
+    [[5], TypeError],
+    [Symbol('n'), TypeError],
   ]
   for (const [data, ErrorClass] of cases) {
-    const error = await t.throwsAsync(pool.run(data, 'fib'), { code: 'ERR_INVALID_ARG' }, String(typeof data === 'symbol' ? 'symbol' : JSON.stringify(data, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))))
+    const error = await t.throwsAsync(
+      pool.run(data, 'fib'),
+      { code: 'ERR_INVALID_ARG' },
+      String(
+        typeof data === 'symbol' ? 'symbol' : JSON.stringify(data, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+      ),
+    )
     t.true(error instanceof ErrorClass, `${error.constructor.name}: ${error.message}`)
   }
 })

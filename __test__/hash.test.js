@@ -1,4 +1,3 @@
-'use strict'
 // hash against node:crypto, byte for byte, over sizes, input kinds, encodings and keys.
 const test = require('ava')
 const crypto = require('node:crypto')
@@ -28,7 +27,9 @@ test('every Node algorithm, every size: equal to node:crypto', async (t) => {
   for (const algorithm of NODE_ALGORITHMS) {
     const inputs = SIZES.map((size, i) => bytes(size, i + 1))
     const ours = await Promise.all(inputs.map((data) => pool.run({ data, algorithm }, 'hash')))
-    inputs.forEach((data, i) => t.is(ours[i], crypto.createHash(algorithm).update(data).digest('hex'), `${algorithm} of ${data.length} bytes`))
+    for (const [i, data] of inputs.entries()) {
+      t.is(ours[i], crypto.createHash(algorithm).update(data).digest('hex'), `${algorithm} of ${data.length} bytes`)
+    }
   }
 })
 
@@ -38,7 +39,11 @@ test('HMAC with keys short, block-sized and long: equal to node:crypto', async (
     for (const key of keys) {
       for (const size of [0, 100, 70_000]) {
         const data = bytes(size, size + 3)
-        t.is(await pool.run({ data, algorithm, key }, 'hash'), crypto.createHmac(algorithm, key).update(data).digest('hex'), `${algorithm} hmac, key ${key.length}, data ${size}`)
+        t.is(
+          await pool.run({ data, algorithm, key }, 'hash'),
+          crypto.createHmac(algorithm, key).update(data).digest('hex'),
+          `${algorithm} hmac, key ${key.length}, data ${size}`,
+        )
       }
     }
   }
@@ -67,7 +72,11 @@ test('every input kind reads the bytes it views, in place', async (t) => {
 test('encodings: hex, base64, base64url, buffer', async (t) => {
   const data = bytes(333, 5)
   for (const encoding of ['hex', 'base64', 'base64url']) {
-    t.is(await pool.run({ data, algorithm: 'sha512', encoding }, 'hash'), crypto.createHash('sha512').update(data).digest(encoding), encoding)
+    t.is(
+      await pool.run({ data, algorithm: 'sha512', encoding }, 'hash'),
+      crypto.createHash('sha512').update(data).digest(encoding),
+      encoding,
+    )
   }
   const buffer = await pool.run({ data, algorithm: 'md5', encoding: 'buffer' }, 'hash')
   t.true(Buffer.isBuffer(buffer))
@@ -76,7 +85,10 @@ test('encodings: hex, base64, base64url, buffer', async (t) => {
 
 test('beyond Node: blake3 (plain and keyed), xxh64, xxh3, xxh128, crc32, crc32c', async (t) => {
   const check = (data) => pool.run(data, 'hash')
-  t.is(await check({ data: '', algorithm: 'blake3' }), 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262')
+  t.is(
+    await check({ data: '', algorithm: 'blake3' }),
+    'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262',
+  )
   t.is(await check({ data: '123456789', algorithm: 'crc32' }), 'cbf43926')
   t.is(await check({ data: '123456789', algorithm: 'crc32c' }), 'e3069283')
   t.is(await check({ data: '', algorithm: 'xxh64' }), 'ef46db3751d8e999')
@@ -93,9 +105,15 @@ test('beyond Node: blake3 (plain and keyed), xxh64, xxh3, xxh128, crc32, crc32c'
 
 test('bad data, algorithm, encoding or key is ERR_INVALID_ARG', async (t) => {
   const cases = [
-    [42, TypeError], [null, TypeError], [undefined, TypeError], [{}, TypeError], [{ data: 5 }, TypeError],
-    [{ data: 'x', algorithm: 'sha999' }, TypeError], [{ data: 'x', encoding: 'utf8' }, TypeError],
-    [{ data: 'x', algorithm: 'crc32', key: 'k' }, TypeError], [{ data: 'x', key: 12 }, TypeError],
+    [42, TypeError],
+    [null, TypeError],
+    [undefined, TypeError],
+    [{}, TypeError],
+    [{ data: 5 }, TypeError],
+    [{ data: 'x', algorithm: 'sha999' }, TypeError],
+    [{ data: 'x', encoding: 'utf8' }, TypeError],
+    [{ data: 'x', algorithm: 'crc32', key: 'k' }, TypeError],
+    [{ data: 'x', key: 12 }, TypeError],
     [{ data: 'x', algorithm: 'blake3', key: Buffer.alloc(16) }, RangeError],
   ]
   for (const [data, ErrorClass] of cases) {

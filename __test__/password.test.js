@@ -1,4 +1,3 @@
-'use strict'
 // hashPassword / verifyPassword interoperate, both ways, with the npm packages users have.
 const test = require('ava')
 const crypto = require('node:crypto')
@@ -22,11 +21,11 @@ test('bcrypt: $2b$ hashes that bcryptjs and @node-rs/bcrypt verify, and theirs v
     t.regex(ours, /^\$2b\$04\$[./A-Za-z0-9]{53}$/)
     if (!Buffer.isBuffer(password)) {
       t.true(bcryptjs.compareSync(password, ours))
-      t.false(bcryptjs.compareSync(password + '!', ours))
+      t.false(bcryptjs.compareSync(`${password}!`, ours))
       t.true(await nodeRsBcrypt.verify(password, ours))
       const theirs = bcryptjs.hashSync(password, 4)
       t.true(await pool.run({ password, hash: theirs }, 'verifyPassword'), `bcryptjs ${theirs}`)
-      t.false(await pool.run({ password: password + '!', hash: theirs }, 'verifyPassword'))
+      t.false(await pool.run({ password: `${password}!`, hash: theirs }, 'verifyPassword'))
       const nodeRs = await nodeRsBcrypt.hash(password, { cost: 4 })
       t.true(await pool.run({ password, hash: nodeRs }, 'verifyPassword'))
     }
@@ -47,16 +46,22 @@ test('argon2id: PHC strings that @node-rs/argon2 verifies, and its hashes verify
     const ours = await pool.run({ password, algorithm: 'argon2id', cost: 1 }, 'hashPassword')
     t.regex(ours, /^\$argon2id\$v=19\$m=19456,t=1,p=1\$/)
     t.true(await nodeRsArgon2.verify(ours, password))
-    t.false(await nodeRsArgon2.verify(ours, password + '!'))
+    t.false(await nodeRsArgon2.verify(ours, `${password}!`))
     const theirs = await nodeRsArgon2.hash(password, { timeCost: 1, memoryCost: 8192 })
     t.true(await pool.run({ password, hash: theirs }, 'verifyPassword'))
-    t.false(await pool.run({ password: password + '!', hash: theirs }, 'verifyPassword'))
+    t.false(await pool.run({ password: `${password}!`, hash: theirs }, 'verifyPassword'))
   }
 })
 
-test('the default argon2id and scrypt parameters are OWASP\'s', async (t) => {
-  t.regex(await pool.run({ password: 'p', algorithm: 'argon2id' }, 'hashPassword'), /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
-  t.regex(await pool.run({ password: 'p', algorithm: 'scrypt', cost: 12 }, 'hashPassword'), /^\$scrypt\$ln=12,r=8,p=1\$/)
+test("the default argon2id and scrypt parameters are OWASP's", async (t) => {
+  t.regex(
+    await pool.run({ password: 'p', algorithm: 'argon2id' }, 'hashPassword'),
+    /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/,
+  )
+  t.regex(
+    await pool.run({ password: 'p', algorithm: 'scrypt', cost: 12 }, 'hashPassword'),
+    /^\$scrypt\$ln=12,r=8,p=1\$/,
+  )
   t.regex(await pool.run({ password: 'p' }, 'hashPassword'), /^\$2b\$10\$/)
 })
 
@@ -78,8 +83,8 @@ test('malformed hashes and bad options are ERR_INVALID_ARG, never false', async 
     [{ password: 'p', hash: '$2b$10$tooshort' }, 'verifyPassword'],
     [{ password: 'p', hash: '$argon2id$v=19$garbage' }, 'verifyPassword'],
     [{ password: 'p', hash: 42 }, 'verifyPassword'],
-    [{ password: 5, hash: '$2b$04$' + 'a'.repeat(53) }, 'verifyPassword'],
-    [{ hash: '$2b$04$' + 'a'.repeat(53) }, 'verifyPassword'],
+    [{ password: 5, hash: `$2b$04$${'a'.repeat(53)}` }, 'verifyPassword'],
+    [{ hash: `$2b$04$${'a'.repeat(53)}` }, 'verifyPassword'],
     ['p', 'hashPassword'],
     [{ password: 'p', algorithm: 'md5' }, 'hashPassword'],
     [{ password: 'p', cost: 3 }, 'hashPassword'],
@@ -107,9 +112,7 @@ async function settledAfter(promise, since) {
 // or destroy(), for that long. The bounds below are generous against a slow machine.
 test('bcrypt stops when its timeout or signal fires: the thread is free for the next task at once', async (t) => {
   const single = new Pool(1)
-  const timedOut = await t.throwsAsync(
-    single.run({ password: 'pw', cost: 18 }, { name: 'hashPassword', timeout: 100 }),
-  )
+  const timedOut = await t.throwsAsync(single.run({ password: 'pw', cost: 18 }, { name: 'hashPassword', timeout: 100 }))
   t.is(timedOut.code, 'ERR_TIMEOUT')
   t.true((await settledAfter(single.run(20, 'fib'), performance.now())) < 1000, 'the next task ran soon')
 

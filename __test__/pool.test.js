@@ -1,4 +1,3 @@
-'use strict'
 const test = require('ava')
 const os = require('node:os')
 const { Pool } = require('..')
@@ -32,8 +31,18 @@ test('new Pool(n) and new Pool({ ... }) fill the other options', async (t) => {
 })
 
 test('invalid options throw ERR_INVALID_ARG at once', (t) => {
-  for (const options of [0, -1, 1.5, { maxThreads: 0 }, { minThreads: -1 }, { maxThreads: 2, minThreads: 3 },
-    { idleTimeout: -5 }, { idleTimeout: 'soon' }, { maxQueue: -1 }, { maxQueue: 'lots' }]) {
+  for (const options of [
+    0,
+    -1,
+    1.5,
+    { maxThreads: 0 },
+    { minThreads: -1 },
+    { maxThreads: 2, minThreads: 3 },
+    { idleTimeout: -5 },
+    { idleTimeout: 'soon' },
+    { maxQueue: -1 },
+    { maxQueue: 'lots' },
+  ]) {
     t.throws(() => new Pool(options), codeOf('ERR_INVALID_ARG', RangeError), JSON.stringify(options))
   }
   t.throws(() => new Pool('four'), codeOf('ERR_INVALID_ARG', TypeError))
@@ -73,8 +82,14 @@ test('higher priority runs first, FIFO within a priority', async (t) => {
   const blocker = hold(pool)
   await eventually(t, () => pool.queueSize === 0, 'the blocker started')
   const order = []
-  const queued = [['low', -1], ['a', 0], ['high', 5], ['b', 0], ['higher', 9], ['c', 0]].map(([name, priority]) =>
-    pool.run(5, { name: 'fib', priority }).then(() => order.push(name)))
+  const queued = [
+    ['low', -1],
+    ['a', 0],
+    ['high', 5],
+    ['b', 0],
+    ['higher', 9],
+    ['c', 0],
+  ].map(([name, priority]) => pool.run(5, { name: 'fib', priority }).then(() => order.push(name)))
   await eventually(t, () => pool.queueSize === 6, 'all six queued')
   blocker.release()
   await Promise.all(queued)
@@ -85,7 +100,10 @@ test('higher priority runs first, FIFO within a priority', async (t) => {
 test('an already aborted signal rejects at once with an AbortError', async (t) => {
   const pool = new Pool(1)
   const reason = new Error('stop')
-  const error = await t.throwsAsync(pool.run(5, { name: 'fib', signal: AbortSignal.abort(reason) }), codeOf('ERR_ABORTED'))
+  const error = await t.throwsAsync(
+    pool.run(5, { name: 'fib', signal: AbortSignal.abort(reason) }),
+    codeOf('ERR_ABORTED'),
+  )
   t.is(error.name, 'AbortError')
   t.is(error.cause, reason)
   await pool.close()

@@ -1,4 +1,3 @@
-'use strict'
 // How a pool lives with its process: exit when idle, stay while busy, survive a worker's end.
 const test = require('ava')
 const path = require('node:path')
@@ -12,51 +11,65 @@ function node(args, script) {
 }
 
 test('an idle pool does not keep the process alive', (t) => {
-  const result = node([], `
+  const result = node(
+    [],
+    `
     const { Pool } = require('.')
     const pool = new Pool({ maxThreads: 2, minThreads: 2 })
     pool.run(20, 'fib').then((value) => console.log('value', value))
-  `)
+  `,
+  )
   t.false(result.timedOut, 'the process exited by itself')
   t.is(result.status, 0, result.stderr)
   t.is(result.stdout.trim(), 'value 6765')
 })
 
 test('a pool with tasks in flight keeps the process alive until they finish', (t) => {
-  const result = node([], `
+  const result = node(
+    [],
+    `
     const { Pool } = require('.')
     const pool = new Pool(1)
     pool.run({ n: 36, algorithm: 'recursive' }, 'fib').then((value) => console.log('value', value))
-  `)
+  `,
+  )
   t.is(result.status, 0, result.stderr)
   t.is(result.stdout.trim(), 'value 14930352')
 })
 
 test('a closing pool keeps the process alive until close resolves', (t) => {
-  const result = node([], `
+  const result = node(
+    [],
+    `
     const { Pool } = require('.')
     const pool = new Pool(2)
     for (let i = 0; i < 1000; i++) pool.run(i % 60, 'fib')
     pool.close().then(() => console.log('closed', pool.completed, pool.threads))
-  `)
+  `,
+  )
   t.is(result.status, 0, result.stderr)
   t.is(result.stdout.trim(), 'closed 1000 0')
 })
 
 test('ESM import works', (t) => {
-  const result = node(['--input-type=module'], `
+  const result = node(
+    ['--input-type=module'],
+    `
     import { Pool } from 'cisterna'
     import cisterna from 'cisterna'
     const pool = new Pool(1)
     console.log(await pool.run(12, 'fib'), cisterna.Pool === Pool)
     await pool.close()
-  `)
+  `,
+  )
   t.is(result.status, 0, result.stderr)
   t.is(result.stdout.trim(), '144 true')
 })
 
 test('terminating a worker_thread with thousands of tasks in flight does not crash or hang', (t) => {
-  const result = node([], `
+  const result = node(
+    [],
+    `
     const { Worker } = require('node:worker_threads')
     const inWorker = \`
       const { parentPort } = require('node:worker_threads')
@@ -79,14 +92,17 @@ test('terminating a worker_thread with thousands of tasks in flight does not cra
       worker.once('error', (error) => { console.error(error); process.exit(1) })
     }
     round()
-  `)
+  `,
+  )
   t.false(result.timedOut, 'the process did not hang')
   t.is(result.status, 0, result.stderr)
   t.is(result.stdout.trim(), 'survived 5')
 })
 
 test('a pool inside a worker_thread works and lets the worker exit', (t) => {
-  const result = node([], `
+  const result = node(
+    [],
+    `
     const { Worker } = require('node:worker_threads')
     const worker = new Worker(\`
       const { parentPort } = require('node:worker_threads')
@@ -96,7 +112,8 @@ test('a pool inside a worker_thread works and lets the worker exit', (t) => {
     \`, { eval: true })
     worker.on('message', (values) => console.log(values.join(',')))
     worker.on('exit', (code) => console.log('exit', code))
-  `)
+  `,
+  )
   t.is(result.status, 0, result.stderr)
   t.is(result.stdout.trim(), '832040,1346269\nexit 0')
 })

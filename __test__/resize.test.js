@@ -1,4 +1,3 @@
-'use strict'
 // resize against sharp: the same output sizes for every fit, pixels within 32 dB PSNR, EXIF
 // orientation, every input kind; and hostile bytes of every format never crash or hang.
 const test = require('ava')
@@ -40,7 +39,16 @@ function withSharp(input, { width, height, format, quality = 80, ...options }) {
 }
 
 test('output sizes equal sharp for every fit, size and position', async (t) => {
-  const sizes = [[100, 100], [300, 80], [50, 400], [1000, 700], [641, 427], [200, undefined], [undefined, 33], [1, 1]]
+  const sizes = [
+    [100, 100],
+    [300, 80],
+    [50, 400],
+    [1000, 700],
+    [641, 427],
+    [200, undefined],
+    [undefined, 33],
+    [1, 1],
+  ]
   const fits = ['cover', 'contain', 'fill', 'inside', 'outside']
   const jobs = []
   for (const [width, height] of sizes) {
@@ -48,7 +56,14 @@ test('output sizes equal sharp for every fit, size and position', async (t) => {
       for (const withoutEnlargement of [false, true]) {
         // JPEG from a JPEG and a WebP (each with its shrink-on-load) and from a PNG with alpha.
         for (const source of ['jpeg', 'png', 'webp']) {
-          jobs.push({ source, width, height, fit, withoutEnlargement, position: fit === 'cover' ? 'northeast' : 'south' })
+          jobs.push({
+            source,
+            width,
+            height,
+            fit,
+            withoutEnlargement,
+            position: fit === 'cover' ? 'northeast' : 'south',
+          })
         }
       }
     }
@@ -59,7 +74,11 @@ test('output sizes equal sharp for every fit, size and position', async (t) => {
       resize({ input, ...options, format: 'jpeg', resolveWithObject: true }),
       withSharp(input, { ...options, format: 'jpeg' }),
     ])
-    t.deepEqual([ours.info.width, ours.info.height], [theirs.info.width, theirs.info.height], `${source} ${JSON.stringify(options)}`)
+    t.deepEqual(
+      [ours.info.width, ours.info.height],
+      [theirs.info.width, theirs.info.height],
+      `${source} ${JSON.stringify(options)}`,
+    )
   }
 })
 
@@ -113,7 +132,8 @@ test('the issue job: 2725×2225 JPEG to 720×588 at q90 is within 32 dB of sharp
 })
 
 test('every input kind decodes and matches sharp: grey, CMYK, progressive, 16-bit, palette, lossless WebP, GIF', async (t) => {
-  const raw = (channels, w = 160, h = 120) => sharp(photoPixels(w, h, { channels, seed: 5 }), { raw: { width: w, height: h, channels } })
+  const raw = (channels, w = 160, h = 120) =>
+    sharp(photoPixels(w, h, { channels, seed: 5 }), { raw: { width: w, height: h, channels } })
   const cases = {
     'grey JPEG': await raw(1).jpeg({ quality: 92 }).toBuffer(),
     'progressive JPEG': await raw(3).jpeg({ quality: 92, progressive: true }).toBuffer(),
@@ -143,7 +163,11 @@ test('EXIF orientation is applied like sharp().rotate(), and not carried over', 
     const options = { width: 120, height: 200, fit: 'inside', format: 'jpeg', quality: 90 }
     const ours = await resize({ input, ...options, resolveWithObject: true })
     const theirs = await withSharp(input, options)
-    t.deepEqual([ours.info.width, ours.info.height], [theirs.info.width, theirs.info.height], `orientation ${orientation}`)
+    t.deepEqual(
+      [ours.info.width, ours.info.height],
+      [theirs.info.width, theirs.info.height],
+      `orientation ${orientation}`,
+    )
     t.true((await psnr(ours.data, theirs.data)) >= 32, `orientation ${orientation}`)
     t.is((await sharp(ours.data).metadata()).orientation, undefined)
   }
@@ -162,7 +186,14 @@ test('output formats, alpha and the info object', async (t) => {
   const plain = await resize({ input: new Uint8Array(inputs.jpeg), width: 30 })
   t.true(Buffer.isBuffer(plain))
   // contain with a translucent background gives JPEG input an alpha channel in PNG output.
-  const padded = await resize({ input: inputs.jpeg, width: 100, height: 100, fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 }, format: 'png' })
+  const padded = await resize({
+    input: inputs.jpeg,
+    width: 100,
+    height: 100,
+    fit: 'contain',
+    background: { r: 0, g: 0, b: 0, alpha: 0 },
+    format: 'png',
+  })
   const { data, info } = await sharp(padded).raw().toBuffer({ resolveWithObject: true })
   t.is(info.channels, 4)
   t.is(data[3], 0, 'the top-left corner is the transparent padding')
@@ -231,7 +262,10 @@ test('limitInputPixels is checked from the header: a bomb is ERR_INPUT_TOO_LARGE
   // A tiny input asked for a huge output, or for a cover whose resize (before the crop) would
   // be huge, is refused before it takes the memory, whatever limitInputPixels says.
   const tiny = await photo(4, 400, 'png')
-  for (const options of [{ width: 65_535, height: 65_535, fit: 'fill' }, { width: 60_000, height: 10, fit: 'cover' }]) {
+  for (const options of [
+    { width: 65_535, height: 65_535, fit: 'fill' },
+    { width: 60_000, height: 10, fit: 'cover' },
+  ]) {
     const huge = await t.throwsAsync(resize({ input: tiny, ...options, limitInputPixels: false }))
     t.is(huge.code, 'ERR_INPUT_TOO_LARGE', JSON.stringify(options))
   }
@@ -274,7 +308,10 @@ test('truncated, bit-flipped and random bytes of every format: a result or ERR_T
 test('an aborted resize rejects with ERR_ABORTED and the pool goes on', async (t) => {
   const controller = new AbortController()
   const big = await photo(1500, 1000, 'png')
-  const pending = pool.run({ input: big, width: 1400, kernel: 'lanczos3' }, { name: 'resize', signal: controller.signal })
+  const pending = pool.run(
+    { input: big, width: 1400, kernel: 'lanczos3' },
+    { name: 'resize', signal: controller.signal },
+  )
   controller.abort()
   const error = await t.throwsAsync(pending)
   t.is(error.code, 'ERR_ABORTED')

@@ -1,4 +1,3 @@
-'use strict'
 // Small measuring tools shared by the benchmarks: timing, percentiles, medians of runs,
 // and a table that prints cisterna beside its anchor with the ratio.
 
@@ -13,7 +12,10 @@ function percentile(sorted, p) {
 }
 
 function median(values) {
-  return percentile([...values].sort((a, b) => a - b), 50)
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  )
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -48,8 +50,7 @@ async function medianOf(runs, measure) {
   return median(values)
 }
 
-const fmt = (value) =>
-  value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toPrecision(3)
+const fmt = (value) => (value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toPrecision(3))
 
 /**
  * Prints one comparison line. `higherIsBetter` decides the ratio's direction so that a
@@ -57,7 +58,8 @@ const fmt = (value) =>
  */
 function report({ name, unit, ours, anchor, anchorName, higherIsBetter, target }) {
   const ratio = higherIsBetter ? ours / anchor : anchor / ours
-  const verdict = target === undefined ? '' : ratio >= target ? `  (target ≥ ${target}×: met)` : `  (target ≥ ${target}×: NOT met)`
+  const verdict =
+    target === undefined ? '' : ratio >= target ? `  (target ≥ ${target}×: met)` : `  (target ≥ ${target}×: NOT met)`
   console.log(
     `${name.padEnd(44)} cisterna ${fmt(ours).padStart(10)} ${unit.padEnd(8)} ${anchorName} ${fmt(anchor).padStart(10)} ${unit.padEnd(8)} ratio ${ratio.toFixed(2)}×${verdict}`,
   )

@@ -1,4 +1,3 @@
-'use strict'
 // hash against node:crypto on the main thread (one big input; two in turn) and against
 // Piscina running node:crypto in workers (many small inputs). Medians of RUNS runs.
 
@@ -20,7 +19,11 @@ async function timeMs(work) {
 
 async function main() {
   const pool = new Pool({ maxThreads: THREADS, minThreads: THREADS })
-  const piscina = new Piscina({ filename: path.join(__dirname, 'piscina-hash-worker.js'), maxThreads: THREADS, minThreads: THREADS })
+  const piscina = new Piscina({
+    filename: path.join(__dirname, 'piscina-hash-worker.js'),
+    maxThreads: THREADS,
+    minThreads: THREADS,
+  })
   const big = [crypto.randomBytes(BIG), crypto.randomBytes(BIG)]
   const nodeSha256 = (data) => crypto.createHash('sha256').update(data).digest('hex')
   const oursSha256 = (data) => pool.run({ data, algorithm: 'sha256' }, 'hash')

@@ -1,4 +1,3 @@
-'use strict'
 // The anchor's side of bench/hash.js: node:crypto in a Piscina worker.
 const crypto = require('node:crypto')
 

@@ -1,4 +1,3 @@
-'use strict'
 // The anchor's side of bench/pool.js: the same fib work in JavaScript, in a Piscina worker.
 
 function fibIterative(n) {

@@ -1,4 +1,3 @@
-'use strict'
 // resize against sharp, side by side in one process, the same options and the same number of
 // tasks in flight. Images are photo-like and made on the fly (fixtures/images.js).
 
@@ -41,7 +40,10 @@ async function main() {
     jpeg,
     { width: 720, height: 588, kernel: 'lanczos3', quality: 80 },
     () => sharp(jpeg).resize(720, 588, { kernel: 'lanczos3' }).jpeg({ quality: 80 }).toBuffer(),
-    [[1, 1.0], [THREADS, 1.5]],
+    [
+      [1, 1.0],
+      [THREADS, 1.5],
+    ],
   )
   const png = await photo(1920, 1080, 'png', { channels: 4, seed: 2 })
   await compare(

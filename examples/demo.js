@@ -1,4 +1,3 @@
-'use strict'
 // `npm start`: the point of cisterna in a few seconds. The same CPU work (recursive
 // fib(32), the classic worker-pool demo load) runs twice while a 10 ms timer ticks on the
 // main thread: once through the pool, once inline. The event-loop delay tells the story.
@@ -19,7 +18,9 @@ function progress(label, done, ticks) {
   if (!process.stdout.isTTY) return
   const width = 24
   const filled = Math.round((done / TASKS) * width)
-  process.stdout.write(`\r  ${label.padEnd(7)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(done).padStart(2)}/${TASKS}  timer ticks: ${ticks}   `)
+  process.stdout.write(
+    `\r  ${label.padEnd(7)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(done).padStart(2)}/${TASKS}  timer ticks: ${ticks}   `,
+  )
 }
 
 /**
@@ -61,7 +62,8 @@ async function main() {
 
   const pool = new Pool({ maxThreads: threads, minThreads: threads })
   const pooled = await measure('pool', (onDone) =>
-    Promise.all(Array.from({ length: TASKS }, () => pool.run({ n: N, algorithm: 'recursive' }, 'fib').then(onDone))))
+    Promise.all(Array.from({ length: TASKS }, () => pool.run({ n: N, algorithm: 'recursive' }, 'fib').then(onDone))),
+  )
   await pool.close()
 
   const inline = await measure('inline', async (onDone) => {
@@ -76,8 +78,12 @@ async function main() {
   console.log('\nresults')
   console.log(row('pool', pooled))
   console.log(row('inline', inline))
-  console.log(`\nThrough the pool the work took ${(inline.wall / pooled.wall).toFixed(1)}× less time and the timer kept ticking`)
-  console.log(`(no tick more than ${pooled.max.toFixed(1)} ms late); inline, the main thread was blocked for ${inline.max.toFixed(0)} ms.`)
+  console.log(
+    `\nThrough the pool the work took ${(inline.wall / pooled.wall).toFixed(1)}× less time and the timer kept ticking`,
+  )
+  console.log(
+    `(no tick more than ${pooled.max.toFixed(1)} ms late); inline, the main thread was blocked for ${inline.max.toFixed(0)} ms.`,
+  )
 }
 
 main().catch((error) => {

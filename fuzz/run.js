@@ -1,4 +1,3 @@
-'use strict'
 // `npm run fuzz -- [--seconds N] [--seed N] [--target csv|images]`: random inputs, small and
 // big, against the two parsers that read untrusted bytes.
 //   csv     parseCsv against Papa Parse: the same { data, errors, meta }, or both refuse
@@ -34,16 +33,55 @@ function found(target, what, input, detail) {
   const file = path.join(FOUND, `${target}-${SEED}-${failures}.json`)
   const saved = Buffer.isBuffer(input) ? { base64: input.toString('base64') } : { input }
   fs.writeFileSync(file, JSON.stringify({ seed: SEED, what, detail: String(detail), ...saved }))
-  console.log(`FOUND ${target}: ${what}: ${String(detail).slice(0, 300)} (saved to ${path.relative(process.cwd(), file)})`)
+  console.log(
+    `FOUND ${target}: ${what}: ${String(detail).slice(0, 300)} (saved to ${path.relative(process.cwd(), file)})`,
+  )
 }
 
 // --- csv ---------------------------------------------------------------------------------
 
-const ALPHABET = ['a', 'b', '1', '0.5', '-', 'e', ' ', ',', ';', '\t', '|', '"', '""', "'", '\\', '\n', '\r', '\r\n', '#', '\ufeff', 'ü', '😀', 'true', 'null', '2024-01-02T03:04Z']
+const ALPHABET = [
+  'a',
+  'b',
+  '1',
+  '0.5',
+  '-',
+  'e',
+  ' ',
+  ',',
+  ';',
+  '\t',
+  '|',
+  '"',
+  '""',
+  "'",
+  '\\',
+  '\n',
+  '\r',
+  '\r\n',
+  '#',
+  '\ufeff',
+  'ü',
+  '😀',
+  'true',
+  'null',
+  '2024-01-02T03:04Z',
+]
 const OPTIONS = [
-  {}, { header: true }, { dynamicTyping: true }, { header: true, dynamicTyping: true }, { skipEmptyLines: true },
-  { skipEmptyLines: 'greedy' }, { delimiter: ';' }, { comments: '#' }, { preview: 3 }, { newline: '\n' },
-  { quoteChar: "'" }, { escapeChar: '\\' }, { fastMode: true }, { header: true, skipEmptyLines: 'greedy', dynamicTyping: true },
+  {},
+  { header: true },
+  { dynamicTyping: true },
+  { header: true, dynamicTyping: true },
+  { skipEmptyLines: true },
+  { skipEmptyLines: 'greedy' },
+  { delimiter: ';' },
+  { comments: '#' },
+  { preview: 3 },
+  { newline: '\n' },
+  { quoteChar: "'" },
+  { escapeChar: '\\' },
+  { fastMode: true },
+  { header: true, skipEmptyLines: 'greedy', dynamicTyping: true },
 ]
 
 /** Shapes that cost more than their size if any step is not linear, made big. */
@@ -90,10 +128,13 @@ async function fuzzCsv(pool, random, until) {
     runs++
     try {
       const ours = await pool.run({ input, ...options }, { name: 'parseCsv', timeout: 30_000 })
-      if (expected.error) found('csv', 'Papa Parse throws, parseCsv returns', { input, options }, expected.error.message)
-      else if (!isDeepStrictEqual(ours, expected.result)) found('csv', 'results differ', { input, options }, JSON.stringify(options))
+      if (expected.error)
+        found('csv', 'Papa Parse throws, parseCsv returns', { input, options }, expected.error.message)
+      else if (!isDeepStrictEqual(ours, expected.result))
+        found('csv', 'results differ', { input, options }, JSON.stringify(options))
     } catch (error) {
-      if (!expected.error || error.code !== 'ERR_INVALID_ARG') found('csv', `rejected with ${error.code}`, { input, options }, error.message)
+      if (!expected.error || error.code !== 'ERR_INVALID_ARG')
+        found('csv', `rejected with ${error.code}`, { input, options }, error.message)
     }
   }
   return runs
@@ -141,7 +182,8 @@ async function fuzzImages(pool, random, until) {
     try {
       const output = await pool.run({ input, width: 64, format }, { name: 'resize', timeout: 30_000 })
       const meta = await sharp(output).metadata()
-      if (meta.format !== format || meta.width !== 64) found('images', 'a result that is not the image asked for', input, JSON.stringify(meta))
+      if (meta.format !== format || meta.width !== 64)
+        found('images', 'a result that is not the image asked for', input, JSON.stringify(meta))
     } catch (error) {
       if (!CODED.has(error.code)) found('images', `rejected with ${error.code}`, input, error.message)
     }

@@ -1,4 +1,3 @@
-'use strict'
 // parseCsv's last step, on the main thread: Papa Parse's rows built from the flat chunks the
 // native side sends (src/tasks/csv.rs), each as soon as it is typed: a kind per cell, the
 // numbers, and all texts in one string sliced per cell. Building values in a JS loop costs
@@ -19,10 +18,23 @@ const CELL = `((kind = kinds[cell++]) === 1 ? numbers[number++]
 
 /** Compiles `(parts…) => built`, with the cursors as locals of the generated function. */
 function compile(body) {
-  return new Function('data', 'rowLengths', 'kinds', 'numbers', 'texts', 'textEnds', 'places', 'sharedTexts', 'fields', 'numericColumns', 'rowCount', `
+  return new Function(
+    'data',
+    'rowLengths',
+    'kinds',
+    'numbers',
+    'texts',
+    'textEnds',
+    'places',
+    'sharedTexts',
+    'fields',
+    'numericColumns',
+    'rowCount',
+    `
     'use strict'
     let cell = 0, number = 0, text = 0, place = 0, start = 0, kind, end, value
-    ${body}`)
+    ${body}`,
+  )
 }
 
 // `output: 'columns'`: numeric columns arrive as Float64Arrays, as they are; the others are
@@ -62,11 +74,12 @@ function compileRows(fields, usualLength) {
     usualLength > 0 && usualLength <= MAX_LITERAL_CELLS && !(fields ?? []).includes('__proto__')
       ? `if (length === ${usualLength}) { data.push(${literal()}); continue }`
       : ''
-  const general = fields == null
-    ? `const row = new Array(length)
+  const general =
+    fields == null
+      ? `const row = new Array(length)
       for (let j = 0; j < length; j++) row[j] = ${CELL}`
-    // Short or long rows, as Papa Parse builds them: field by field, extras in a list.
-    : `const row = {}
+      : // Short or long rows, as Papa Parse builds them: field by field, extras in a list.
+        `const row = {}
       const named = Math.min(length, fields.length)
       for (let j = 0; j < named; j++) row[fields[j]] = ${CELL}
       if (length > fields.length) {
@@ -117,7 +130,7 @@ class CsvResult {
   add({ rowLengths, kinds, numbers, texts, textEnds, places, fields }) {
     if (this.appendRows === undefined) {
       this.fields = fields
-      this.appendRows = rowsBuilder(fields, fields == null ? rowLengths[0] ?? 0 : fields.length)
+      this.appendRows = rowsBuilder(fields, fields == null ? (rowLengths[0] ?? 0) : fields.length)
     }
     this.appendRows(this.data, rowLengths, kinds, numbers, texts, textEnds, places, this.sharedTexts, this.fields)
   }
@@ -126,7 +139,19 @@ class CsvResult {
     const { errors, meta } = JSON.parse(output.errorsAndMeta)
     const { numericColumns, kinds, numbers, texts, textEnds, places, fields, rowCount } = output
     if (numericColumns !== undefined) {
-      const columns = buildColumns(undefined, undefined, kinds, numbers, texts, textEnds, places, this.sharedTexts, fields, numericColumns, rowCount)
+      const columns = buildColumns(
+        undefined,
+        undefined,
+        kinds,
+        numbers,
+        texts,
+        textEnds,
+        places,
+        this.sharedTexts,
+        fields,
+        numericColumns,
+        rowCount,
+      )
       return { fields, columns, errors, meta }
     }
     this.add(output)

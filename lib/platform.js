@@ -1,4 +1,3 @@
-'use strict'
 // Which binary fits this machine, named as binding.js and the npm/ packages name it.
 
 /** What a build from source needs; the README and index.d.ts say the same. */

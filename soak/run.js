@@ -1,4 +1,3 @@
-'use strict'
 // `npm run soak -- [--tasks N] [--pools N] [--workers N]`: a long mixed load, then pools made
 // and closed and worker_threads terminated with work in flight. Fails (exit 1) if resident
 // memory grows more than 20 % past the warm-up, or if any native thread is left behind.
@@ -109,7 +108,9 @@ async function main() {
   const deadline = Date.now() + 5_000
   while (threadCount() > threadsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   const threadsAfter = threadCount()
-  console.log(`soak: ${POOLS} pools made and closed, ${WORKERS} workers terminated with work in flight; threads ${threadsBefore} before, ${threadsAfter} after`)
+  console.log(
+    `soak: ${POOLS} pools made and closed, ${WORKERS} workers terminated with work in flight; threads ${threadsBefore} before, ${threadsAfter} after`,
+  )
 
   const problems = []
   if (growth > MAX_GROWTH) problems.push(`RSS grew ${((growth - 1) * 100).toFixed(1)} % past the warm-up`)

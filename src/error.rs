@@ -1,4 +1,4 @@
-//! The failures cisterna reports, each mapped to a stable `code` of API.md.
+//! The failures cisterna reports, each mapped to a stable `code` of docs/api.md.
 //! The numbers cross to JavaScript, which builds the Error (`lib/errors.js`).
 
 use std::fmt;

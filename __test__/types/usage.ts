@@ -1,6 +1,6 @@
-// Compiled by `npm run test:types`: the public types accept what API.md allows and
+// Compiled by `npm run test:types`: the public types accept what docs/api.md allows and
 // refuse what it does not (each @ts-expect-error fails the build if it stops erroring).
-import { Pool, type PoolError, type Histogram } from 'cisterna'
+import { type Histogram, Pool, type PoolError } from 'cisterna'
 
 async function usage(): Promise<void> {
   const pool = new Pool({ maxThreads: 2, maxQueue: 'auto' })
@@ -9,7 +9,10 @@ async function usage(): Promise<void> {
 
   const small: number | bigint = await pool.run(10, 'fib')
   const big: bigint = await pool.run(10n, 'fib')
-  const recursive: number | bigint = await pool.run({ n: 30, algorithm: 'recursive' }, { name: 'fib', priority: 1, timeout: 100, signal: AbortSignal.timeout(50) })
+  const recursive: number | bigint = await pool.run(
+    { n: 30, algorithm: 'recursive' },
+    { name: 'fib', priority: 1, timeout: 100, signal: AbortSignal.timeout(50) },
+  )
   const digest: string = await pool.run(Buffer.from('x'), 'hash')
   const digestOf: string = await pool.run({ data: new Uint8Array(4), algorithm: 'blake3', encoding: 'base64' }, 'hash')
   const raw: Buffer = await pool.run({ data: 'x', encoding: 'buffer' }, { name: 'hash', timeout: 10 })
@@ -24,15 +27,38 @@ async function usage(): Promise<void> {
   const rows = table.data
   const byColumn = await pool.run({ input: 'a\n1', header: true, output: 'columns' }, 'parseCsv')
   const first: Float64Array | Array<unknown> = byColumn.columns[0]
-  const thumbnail: Buffer = await pool.run({ input: Buffer.alloc(0), width: 200, fit: 'inside', position: 'left top', format: 'webp' }, 'resize')
-  const described = await pool.run({ input: new Uint8Array(0), height: 100, background: { r: 255, alpha: 0.5 }, resolveWithObject: true }, { name: 'resize', timeout: 1_000 })
+  const thumbnail: Buffer = await pool.run(
+    { input: Buffer.alloc(0), width: 200, fit: 'inside', position: 'left top', format: 'webp' },
+    'resize',
+  )
+  const described = await pool.run(
+    { input: new Uint8Array(0), height: 100, background: { r: 255, alpha: 0.5 }, resolveWithObject: true },
+    { name: 'resize', timeout: 1_000 },
+  )
   const format: 'jpeg' | 'png' | 'webp' = described.info.format
   const histogram: Histogram = pool.runTime
   const count: number = pool.threads + pool.queueSize + pool.completed + pool.utilization
   pool.on('drain', () => {})
   pool.on('error', (error) => error.code satisfies 'ERR_POOL_FAULT')
   await pool.run(1, 'fib').catch((error: PoolError) => error.code satisfies string)
-  void [small, big, recursive, digest, digestOf, raw, encoded, ok, fields, rows, first, thumbnail, format, histogram, count]
+  void [
+    small,
+    big,
+    recursive,
+    digest,
+    digestOf,
+    raw,
+    handedOver,
+    encoded,
+    ok,
+    fields,
+    rows,
+    first,
+    thumbnail,
+    format,
+    histogram,
+    count,
+  ]
 
   // @ts-expect-error no such hash algorithm
   await pool.run({ data: 'x', algorithm: 'sha999' }, 'hash')

@@ -1,4 +1,4 @@
-//! Reading JS data on the main thread, with errors in the words of API.md.
+//! Reading JS data on the main thread, with errors in the words of docs/api.md.
 
 use super::describe;
 use crate::error::Failure;
