@@ -55,6 +55,7 @@ pub struct Inbox {
 // documents as callable from any thread, and only while `wakeup_gone` is false, checked
 // under the lock that `mark_wakeup_gone` takes.
 unsafe impl Send for Inbox {}
+// SAFETY: as for Send: the one raw field is used only through that thread-safe call.
 unsafe impl Sync for Inbox {}
 
 impl Inbox {

@@ -334,11 +334,10 @@ impl NativePool {
                 }
             };
             kinds[index] = match value {
-                // SAFETY: `raw` was just made in this env, on this thread, in this scope.
                 Ok(raw) => {
-                    values.set(index as u32, unsafe {
-                        Unknown::from_raw_unchecked(env.raw(), raw)
-                    })?;
+                    // SAFETY: `raw` was just made in this env, on this thread, in this scope.
+                    let value = unsafe { Unknown::from_raw_unchecked(env.raw(), raw) };
+                    values.set(index as u32, value)?;
                     kind_if_ok
                 }
                 Err(failure) => {

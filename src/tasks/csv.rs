@@ -234,6 +234,9 @@ impl Task for ParseCsv {
 }
 
 /// A JS string of these texts.
+///
+/// # Safety
+/// On the main thread, with `raw` the live environment.
 unsafe fn js_string(raw: sys::napi_env, texts: &Texts) -> napi::Result<Unknown<'static>> {
     let mut value = ptr::null_mut();
     // SAFETY: the caller's contract: main thread, live env, `texts` outlives the call.

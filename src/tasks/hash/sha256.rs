@@ -167,6 +167,9 @@ mod shani {
 
     /// The SHA-NI form of the compression function. The state lives in two vectors,
     /// ABEF and CDGH, as `sha256rnds2` wants it; each message vector holds four words.
+    ///
+    /// # Safety
+    /// The CPU must have SHA, SSE4.1 and AVX, and `blocks` must be whole 64-byte blocks.
     #[target_feature(enable = "sha,sse4.1,avx")]
     pub unsafe fn compress(state: &mut [u32; 8], blocks: &[u8]) {
         // SAFETY (whole body): loads and stores stay inside `state`, `K` and each
