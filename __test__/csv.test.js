@@ -1,3 +1,4 @@
+'use strict'
 // parseCsv against Papa Parse: the same input and options give the same { data, errors, meta }.
 const test = require('ava')
 const Papa = require('papaparse')

@@ -1,3 +1,4 @@
+'use strict'
 // Every failure Rust can report becomes the Error docs/api.md names, with its code and class.
 const test = require('ava')
 const { failureKinds } = require('../binding.js')

@@ -1,3 +1,4 @@
+'use strict'
 // fib against an independent reference in JavaScript BigInt, over generated and edge inputs.
 const test = require('ava')
 const { Pool } = require('..')

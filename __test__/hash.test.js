@@ -1,3 +1,4 @@
+'use strict'
 // hash against node:crypto, byte for byte, over sizes, input kinds, encodings and keys.
 const test = require('ava')
 const crypto = require('node:crypto')

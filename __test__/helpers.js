@@ -1,3 +1,4 @@
+'use strict'
 // Shared by the tests: a task that holds a thread until its signal aborts, and polling.
 
 /** Recursive fib(90) never finishes on its own: it runs until its signal aborts. */

@@ -1,3 +1,4 @@
+'use strict'
 // The pool owns the bytes it reads: copied within `run`, or handed over with `transferList`.
 // Nothing a caller does with its own buffers afterwards may make a thread read freed memory.
 const test = require('ava')

@@ -1,3 +1,4 @@
+'use strict'
 // hashPassword / verifyPassword interoperate, both ways, with the npm packages users have.
 const test = require('ava')
 const crypto = require('node:crypto')

@@ -1,3 +1,4 @@
+'use strict'
 const test = require('ava')
 const os = require('node:os')
 const { Pool } = require('..')

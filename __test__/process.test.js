@@ -1,3 +1,4 @@
+'use strict'
 // How a pool lives with its process: exit when idle, stay while busy, survive a worker's end.
 const test = require('ava')
 const path = require('node:path')

@@ -1,3 +1,4 @@
+'use strict'
 // resize against sharp: the same output sizes for every fit, pixels within 32 dB PSNR, EXIF
 // orientation, every input kind; and hostile bytes of every format never crash or hang.
 const test = require('ava')

@@ -1,3 +1,4 @@
+'use strict'
 // parseCsv against Papa Parse on ~10 MB of typical CSV (100 000 rows × 10 columns).
 // Wall time, and main-thread time: the event loop's active time while the parse is in
 // flight (run's synchronous part plus the completion callback, JSON.parse included).

@@ -1,3 +1,4 @@
+'use strict'
 // Small measuring tools shared by the benchmarks: timing, percentiles, medians of runs,
 // and a table that prints cisterna beside its anchor with the ratio.
 

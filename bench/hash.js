@@ -1,3 +1,4 @@
+'use strict'
 // hash against node:crypto on the main thread (one big input; two in turn) and against
 // Piscina running node:crypto in workers (many small inputs). Medians of RUNS runs.
 

@@ -1,3 +1,4 @@
+'use strict'
 // `npm run bench`: every benchmark, one after the other, each in its own process so
 // one's threads and heap do not disturb the next.
 

@@ -1,3 +1,4 @@
+'use strict'
 // bcrypt cost 10 against @node-rs/bcrypt (native, libuv threadpool) and bcryptjs (JS, main
 // thread): time per hash one at a time, and cisterna's throughput with two in flight.
 

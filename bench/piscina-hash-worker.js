@@ -1,3 +1,4 @@
+'use strict'
 // The anchor's side of bench/hash.js: node:crypto in a Piscina worker.
 const crypto = require('node:crypto')
 

@@ -1,3 +1,4 @@
+'use strict'
 // The anchor's side of bench/pool.js: the same fib work in JavaScript, in a Piscina worker.
 
 function fibIterative(n) {

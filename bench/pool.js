@@ -1,3 +1,4 @@
+'use strict'
 // The pool against Piscina, same thread count, same process: trivial tasks with thousands
 // in flight, one-at-a-time latency (back to back, and after 5 ms idle), and CPU-bound
 // recursive fib(35). Each figure is the median of RUNS runs.

@@ -1,3 +1,4 @@
+'use strict'
 // resize against sharp, side by side in one process, the same options and the same number of
 // tasks in flight. Images are photo-like and made on the fly (fixtures/images.js).
 

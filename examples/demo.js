@@ -1,3 +1,4 @@
+'use strict'
 // `npm start`: every kind of work cisterna does, run twice while a 10 ms timer ticks on the
 // main thread: once through the pool, once the usual way on the main thread. The timer's
 // delay is what the rest of a server (its requests, its health checks) would wait.

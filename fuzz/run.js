@@ -1,3 +1,4 @@
+'use strict'
 // `npm run fuzz -- [--seconds N] [--seed N] [--target csv|images]`: random inputs, small and
 // big, against the two parsers that read untrusted bytes.
 //   csv     parseCsv against Papa Parse: the same { data, errors, meta }, or both refuse

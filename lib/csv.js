@@ -1,3 +1,4 @@
+'use strict'
 // parseCsv's last step, on the main thread: Papa Parse's rows built from the flat chunks the
 // native side sends (src/tasks/csv.rs), each as soon as it is typed: a kind per cell, the
 // numbers, and all texts in one string sliced per cell. Building values in a JS loop costs

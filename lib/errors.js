@@ -1,3 +1,4 @@
+'use strict'
 // Every error cisterna rejects with: an Error with a stable `code` (docs/api.md's table of errors).
 // Failures from Rust arrive as a kind number and a message; `fromNative` makes them here.
 

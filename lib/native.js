@@ -1,3 +1,4 @@
+'use strict'
 // The native addon, through the loader napi-rs generates (binding.js), or an error that says
 // how to get one.
 const { REQUIREMENTS } = require('./platform.js')

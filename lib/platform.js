@@ -1,3 +1,4 @@
+'use strict'
 // Which binary fits this machine, named as binding.js and the npm/ packages name it.
 
 /** What a build from source needs; the README and index.d.ts say the same. */

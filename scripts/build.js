@@ -1,3 +1,4 @@
+'use strict'
 // Builds the addon with cargo alone (no devDependency needed, so a packed package builds too)
 // and puts it where binding.js looks first: ./cisterna.<platform>.node.
 //

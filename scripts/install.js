@@ -1,3 +1,4 @@
+'use strict'
 // `npm install`: in a clone, build from source with cargo (quick when nothing changed). As a
 // dependency, use the platform's prebuilt package when it loads, else build from source.
 const path = require('node:path')

@@ -1,3 +1,4 @@
+'use strict'
 // `npm run package`: the tarballs a release publishes, in dist/:
 //   cisterna-<version>.tgz                 the main package; its optionalDependencies name
 //                                          every platform's binary package

@@ -1,3 +1,4 @@
+'use strict'
 // `npm run soak -- [--tasks N] [--pools N] [--workers N]`: a long mixed load, then pools made
 // and closed and worker_threads terminated with work in flight. Fails (exit 1) if resident
 // memory grows more than 20 % past the warm-up, or if any native thread is left behind.
