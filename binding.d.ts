@@ -98,5 +98,11 @@ export declare const TASK_CANCELLABLE: number
  */
 export declare const TASK_HANDED_OVER: number
 
+/**
+ * Per task, in the order of `taskNames()`: the name of the `lib/builders.js` builder that
+ * makes its result in JS, or null when its output is its result.
+ */
+export declare function resultBuilders(): Array<string | undefined | null>
+
 /** The names of the tasks this build knows, in the order `submit` numbers them. */
 export declare function taskNames(): Array<string>

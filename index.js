@@ -1,3 +1,4 @@
+'use strict'
 // The public face of cisterna: a Piscina-like Pool whose workers are native threads.
 // The Promises are made here; `run` calls are batched per microtask into one native
 // `submit`, and results come back many per wake-up through `drain()`.
@@ -5,11 +6,12 @@
 const { EventEmitter } = require('node:events')
 const os = require('node:os')
 const errors = require('./lib/errors.js')
-const { CsvResult } = require('./lib/csv.js')
+const BUILDERS = require('./lib/builders.js')
 const { isMarkedAsUntransferable } = require('node:worker_threads')
 const {
   NativePool,
   taskNames,
+  resultBuilders,
   PART_KIND,
   DRAIN_CAPACITY,
   TASK_CANCELLABLE,
@@ -19,10 +21,11 @@ const {
 const TASKS = Object.freeze(taskNames())
 const TASK_NUMBER = new Map(TASKS.map((name, number) => [name, number]))
 /**
- * Tasks whose result is built in JS, where making many small values is cheapest, from the
- * parts they send ahead (`add(part)`) and their output (`finish(output)`); by task number.
+ * By task number, the builder of a result made in JS, where making many small values is
+ * cheapest, from the parts the task sends ahead (`add(part)`) and its output
+ * (`finish(output)`); the native side says which task uses which.
  */
-const RESULT_BUILDERS = TASKS.map((name) => ({ parseCsv: CsvResult })[name])
+const RESULT_BUILDERS = resultBuilders().map((builder) => (builder == null ? undefined : BUILDERS[builder]))
 
 /** Ids wrap below 2³⁰ so they stay small integers in V8. */
 const MAX_ID = 0x3fffffff

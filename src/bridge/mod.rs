@@ -461,6 +461,13 @@ pub fn task_names() -> Vec<&'static str> {
     REGISTRY.iter().map(|task| task.name).collect()
 }
 
+/// Per task, in the order of `taskNames()`: the name of the `lib/builders.js` builder that
+/// makes its result in JS, or null when its output is its result.
+#[napi]
+pub fn result_builders() -> Vec<Option<&'static str>> {
+    REGISTRY.iter().map(|task| task.result_builder).collect()
+}
+
 /// The failure kinds by number, from 1: `lib/errors.js` maps each to a code and class.
 #[napi]
 pub fn failure_kinds() -> Vec<&'static str> {

@@ -132,6 +132,7 @@ pub struct ParseCsv;
 
 impl Task for ParseCsv {
     const NAME: &'static str = "parseCsv";
+    const RESULT_BUILDER: Option<&'static str> = Some("csv");
     type Input = CsvInput;
     type Output = CsvOutput;
 

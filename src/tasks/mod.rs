@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 
 pub trait Task {
     const NAME: &'static str;
+    /// The JS builder (in `lib/builders.js`) that makes the result from the parts and the
+    /// output, for a task whose result is cheapest to build in JS; None: the output is it.
+    const RESULT_BUILDER: Option<&'static str> = None;
     type Input: Send + 'static;
     type Output: Send + 'static;
 
@@ -139,15 +142,18 @@ impl Parts {
     }
 }
 
-/// One task as the bridge sees it: its name, and how to turn JS data into work.
+/// One task as the bridge sees it: its name, its JS result builder, and how to turn JS
+/// data into work.
 pub struct Registered {
     pub name: &'static str,
+    pub result_builder: Option<&'static str>,
     pub prepare: fn(&mut Decoder, Unknown<'_>, Parts) -> Result<Work<TaskResult>, Failure>,
 }
 
 const fn register<T: Task + 'static>() -> Registered {
     Registered {
         name: T::NAME,
+        result_builder: T::RESULT_BUILDER,
         prepare: prepare::<T>,
     }
 }
