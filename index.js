@@ -138,10 +138,10 @@ function handOver(data, transferList) {
 }
 
 /** The `run` calls of one tick, in the typed arrays `NativePool.submit` reads in place. */
-class Batch {
+class SubmitBatch {
   constructor() {
     this.ids = new Uint32Array(BATCH_CAPACITY)
-    this.numbers = new Uint8Array(BATCH_CAPACITY)
+    this.taskNumbers = new Uint8Array(BATCH_CAPACITY)
     this.priorities = new Float64Array(BATCH_CAPACITY)
     /** TASK_CANCELLABLE and TASK_HANDED_OVER bits. */
     this.flags = new Uint8Array(BATCH_CAPACITY)
@@ -161,7 +161,7 @@ class Batch {
   add(id, number, priority, flags, data) {
     const index = this.data.length
     this.ids[index] = id
-    this.numbers[index] = number
+    this.taskNumbers[index] = number
     this.priorities[index] = priority
     this.flags[index] = flags
     this.hasPriority ||= priority !== 0
@@ -177,7 +177,7 @@ class Pool extends EventEmitter {
   /** id → PendingTask, from `run` until the native result (or refusal) arrives. */
   #pending = new Map()
   #nextId = 1
-  #batch = new Batch()
+  #batch = new SubmitBatch()
   /** Filled by `drain()` with the ids and kinds of the results it hands back. */
   #drainedIds = new Uint32Array(DRAIN_CAPACITY)
   #drainedKinds = new Uint8Array(DRAIN_CAPACITY)
@@ -348,7 +348,7 @@ class Pool extends EventEmitter {
     const { ids, data } = batch
     const rejected = this.#native.submit(
       ids,
-      batch.numbers,
+      batch.taskNumbers,
       batch.hasPriority ? batch.priorities : null,
       batch.hasFlags ? batch.flags : null,
       data,

@@ -1,4 +1,4 @@
-//! The completion path: worker threads drop finished jobs into the inbox; the main
+//! The completion path: worker threads drop delivered jobs into the inbox; the main
 //! thread takes them in batches. The ThreadsafeFunction is only a wake-up, called when
 //! the inbox goes from empty to non-empty, so a million tiny jobs are a few thousand
 //! wake-ups rather than a million.
@@ -19,11 +19,12 @@ pub enum Delivery {
     End(Outcome<TaskResult>),
 }
 
-pub type Finished = (u32, Delivery);
+/// A job's id and what it handed back.
+pub type Delivered = (u32, Delivery);
 
 #[derive(Default)]
 struct Waiting {
-    finished: Vec<Finished>,
+    delivered: Vec<Delivered>,
     /// The engine's threads have all exited after close/destroy.
     exited: bool,
     /// Faults outside any one job, for the pool's `error` event.
@@ -35,13 +36,13 @@ struct Waiting {
 
 impl Waiting {
     fn is_empty(&self) -> bool {
-        self.finished.is_empty() && !self.exited && self.faults.is_empty()
+        self.delivered.is_empty() && !self.exited && self.faults.is_empty()
     }
 }
 
 /// What one wake-up hands to the main thread.
-pub struct Batch {
-    pub finished: Vec<Finished>,
+pub struct Drained {
+    pub delivered: Vec<Delivered>,
     pub exited: bool,
     pub faults: Vec<String>,
 }
@@ -120,24 +121,24 @@ impl Inbox {
         }
     }
 
-    /// Main thread: take up to `limit` finished jobs, and any exit or faults. If more
+    /// Main thread: take up to `limit` delivered jobs, and any exit or faults. If more
     /// are left, wake again, since no worker will (the inbox is not empty).
-    pub fn take(&self, limit: usize) -> Batch {
+    pub fn take(&self, limit: usize) -> Drained {
         let mut waiting = self.waiting.lock();
-        let finished = if waiting.finished.len() > limit {
-            let rest = waiting.finished.split_off(limit);
-            std::mem::replace(&mut waiting.finished, rest)
+        let delivered = if waiting.delivered.len() > limit {
+            let rest = waiting.delivered.split_off(limit);
+            std::mem::replace(&mut waiting.delivered, rest)
         } else {
-            std::mem::take(&mut waiting.finished)
+            std::mem::take(&mut waiting.delivered)
         };
         // The exit follows every result, so it is handed over only with the last of them.
-        let exited = waiting.finished.is_empty() && std::mem::take(&mut waiting.exited);
+        let exited = waiting.delivered.is_empty() && std::mem::take(&mut waiting.exited);
         let faults = std::mem::take(&mut waiting.faults);
         if !waiting.is_empty() {
             self.wake(&waiting);
         }
-        Batch {
-            finished,
+        Drained {
+            delivered,
             exited,
             faults,
         }
@@ -182,7 +183,7 @@ impl Inbox {
 
 impl Sink<TaskResult> for std::sync::Arc<Inbox> {
     fn deliver(&self, id: u32, outcome: Outcome<TaskResult>) {
-        self.post(|waiting| waiting.finished.push((id, Delivery::End(outcome))));
+        self.post(|waiting| waiting.delivered.push((id, Delivery::End(outcome))));
     }
 
     fn threads_exited(&self) {
@@ -196,7 +197,7 @@ impl Sink<TaskResult> for std::sync::Arc<Inbox> {
 
 impl PartSink for Inbox {
     fn send_part(&self, id: u32, part: Box<dyn Encode>) {
-        self.post(|waiting| waiting.finished.push((id, Delivery::Part(part))));
+        self.post(|waiting| waiting.delivered.push((id, Delivery::Part(part))));
     }
 
     /// A wake-up with nothing to take: `drain` hands back an empty batch. If the inbox is

@@ -6,9 +6,10 @@
 mod inbox;
 
 use crate::error::{Failure, Kind};
+use crate::js::{self, Decoder};
 use crate::pool::{CancelToken, CancelledWhile, Config, Engine, Job, Outcome, Refusal, Summary};
-use crate::tasks::{release_kept, Decoder, PartSink, Parts, TaskResult, REGISTRY};
-use inbox::{Batch, Delivery, Inbox};
+use crate::tasks::{PartSink, Parts, TaskResult, REGISTRY};
+use inbox::{Delivery, Drained, Inbox};
 use napi::bindgen_prelude::{Array, JsValue, Uint32ArraySlice, Uint8ArraySlice, Unknown};
 use napi::{sys, Env, ValueType};
 use napi_derive::napi;
@@ -247,7 +248,7 @@ impl NativePool {
         for (job, refusal) in &refused {
             self.tokens.remove(&job.id);
             if let Some(kept) = self.kept.remove(&job.id) {
-                release_kept(&env, kept);
+                js::release(&env, kept);
             }
             let failure = match refusal {
                 Refusal::QueueFull => Failure::new(
@@ -293,15 +294,15 @@ impl NativePool {
                 "drain: the id and kind arrays are empty",
             ));
         }
-        let Batch {
-            finished,
+        let Drained {
+            delivered,
             exited,
             faults,
         } = self.core.inbox.take(limit);
-        let count = finished.len();
+        let count = delivered.len();
         let mut values = env.create_array(count as u32)?;
         let mut ended = 0;
-        for (index, (id, delivery)) in finished.into_iter().enumerate() {
+        for (index, (id, delivery)) in delivered.into_iter().enumerate() {
             ids[index] = id;
             let (value, kind_if_ok) = match delivery {
                 Delivery::Part(part) => (
@@ -316,7 +317,7 @@ impl NativePool {
                     }
                     if !self.kept.is_empty() {
                         if let Some(kept) = self.kept.remove(&id) {
-                            release_kept(env, kept);
+                            js::release(env, kept);
                         }
                     }
                     let value = match outcome {

@@ -7,8 +7,9 @@
 mod cells;
 mod papa;
 
-use super::{args, describe, to_js, Bytes, Decoder, Encode, Parts, Task};
+use super::{Encode, Parts, Task};
 use crate::error::{Failure, Kind};
+use crate::js::{args, describe, to_js, Bytes, Decoder};
 use crate::pool::Ctx;
 use cells::{Cells, Columns, SharedTexts};
 use napi::bindgen_prelude::{Float64Array, Object, Uint32Array, Uint8Array, Unknown};

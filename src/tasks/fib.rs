@@ -1,8 +1,9 @@
 //! `fib`: F(n), exact. Fast doubling on big integers by default; the textbook exponential
 //! recursion on request, as the CPU load that worker-pool articles demonstrate with.
 
-use super::{args, describe, to_js, Decoder, Parts, Task};
+use super::{Parts, Task};
 use crate::error::Failure;
+use crate::js::{args, describe, to_js, Decoder};
 use crate::pool::Ctx;
 use napi::bindgen_prelude::{BigInt, Unknown};
 use napi::{sys, Env, ValueType};

@@ -3,8 +3,9 @@
 
 mod sha256;
 
-use super::{args, ascii_to_js, buffer_copy_to_js, Bytes, Decoder, EndForecast, Parts, Task};
+use super::{EndForecast, Parts, Task};
 use crate::error::Failure;
+use crate::js::{args, ascii_to_js, buffer_copy_to_js, Bytes, Decoder};
 use crate::pool::Ctx;
 use base64::Engine as _;
 use hmac::{Mac, SimpleHmac};
@@ -93,7 +94,7 @@ impl Task for Hash {
         let options = args::object(&data).ok_or_else(|| {
             Failure::invalid_type(format!(
                 "hash needs a Buffer, TypedArray, DataView, ArrayBuffer or string, or {{ data, algorithm, encoding, key }}; got {}",
-                super::describe(&data)
+                crate::js::describe(&data)
             ))
         })?;
         let bytes = match args::field(&options, "data")? {

@@ -5,8 +5,9 @@ mod argon2;
 mod eksblowfish;
 mod scrypt;
 
-use super::{args, ascii_to_js, describe, to_js, Bytes, Decoder, EndForecast, Parts, Task};
+use super::{EndForecast, Parts, Task};
 use crate::error::Failure;
+use crate::js::{args, ascii_to_js, describe, to_js, Bytes, Decoder};
 use crate::pool::Ctx;
 use base64::alphabet::BCRYPT;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD_NO_PAD};

@@ -9,8 +9,9 @@ mod pixels;
 mod png;
 mod webp;
 
-use super::{args, describe, to_js, Bytes, Decoder, Parts, Task};
+use super::{Parts, Task};
 use crate::error::{Failure, Kind};
+use crate::js::{args, describe, to_js, Bytes, Decoder};
 use crate::pool::Ctx;
 use geometry::{Canvas, Fit, Gravity, Target};
 use napi::bindgen_prelude::{Buffer, Object, Unknown};

@@ -174,12 +174,14 @@ pub(crate) fn release(env: &Env, kept: Vec<sys::napi_ref>) {
 }
 
 fn element_size(kind: sys::napi_typedarray_type) -> Option<usize> {
-    use sys::TypedarrayType as Kind;
+    use sys::TypedarrayType as ArrayType;
     match kind {
-        Kind::int8_array | Kind::uint8_array | Kind::uint8_clamped_array => Some(1),
-        Kind::int16_array | Kind::uint16_array => Some(2),
-        Kind::int32_array | Kind::uint32_array | Kind::float32_array => Some(4),
-        Kind::float64_array | Kind::bigint64_array | Kind::biguint64_array => Some(8),
+        ArrayType::int8_array | ArrayType::uint8_array | ArrayType::uint8_clamped_array => Some(1),
+        ArrayType::int16_array | ArrayType::uint16_array => Some(2),
+        ArrayType::int32_array | ArrayType::uint32_array | ArrayType::float32_array => Some(4),
+        ArrayType::float64_array | ArrayType::bigint64_array | ArrayType::biguint64_array => {
+            Some(8)
+        }
         _ => None,
     }
 }
