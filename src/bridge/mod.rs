@@ -8,8 +8,8 @@ mod inbox;
 use crate::error::{Failure, Kind};
 use crate::js::{self, Decoder};
 use crate::pool::{CancelToken, CancelledWhile, Config, Engine, Job, Outcome, Refusal, Summary};
-use crate::tasks::{PartSink, Parts, TaskResult, REGISTRY};
-use inbox::{Delivery, Drained, Inbox};
+use crate::tasks::{TaskResult, REGISTRY};
+use inbox::{Delivery, Drained, Inbox, JobLine};
 use napi::bindgen_prelude::{Array, JsValue, Uint32ArraySlice, Uint8ArraySlice, Unknown};
 use napi::{sys, Env, ValueType};
 use napi_derive::napi;
@@ -202,8 +202,8 @@ impl NativePool {
                 data.get::<Unknown>(index as u32)?,
             ) {
                 (Some(task), Some(value)) => {
-                    let inbox = Arc::clone(&self.core.inbox) as Arc<dyn PartSink>;
-                    (task.prepare)(&mut decoder, value, Parts::new(id, inbox))
+                    let line = JobLine::new(id, Arc::clone(&self.core.inbox));
+                    (task.prepare)(&mut decoder, value, Box::new(line))
                 }
                 _ => Err(Failure::invalid_type("no task has that number")),
             };

@@ -7,10 +7,9 @@
 mod cells;
 mod papa;
 
-use super::{Encode, Parts, Task};
+use super::{Context, Encode, Task};
 use crate::error::{Failure, Kind};
 use crate::js::{args, describe, to_js, Bytes, Decoder};
-use crate::pool::Ctx;
 use cells::{Cells, Columns, SharedTexts};
 use napi::bindgen_prelude::{Float64Array, Object, Uint32Array, Uint8Array, Unknown};
 use napi::{check_status, sys, Env, JsValue, ValueType};
@@ -165,7 +164,7 @@ impl Task for ParseCsv {
         })
     }
 
-    fn run(input: CsvInput, ctx: &Ctx, parts: &Parts) -> Result<CsvOutput, Failure> {
+    fn run(input: CsvInput, ctx: &Context) -> Result<CsvOutput, Failure> {
         let text: Text = match input.source {
             CsvSource::Utf16(text) => text,
             CsvSource::Utf8(bytes) => String::from_utf8_lossy(bytes.as_slice())
@@ -212,7 +211,7 @@ impl Task for ParseCsv {
                     errors_and_meta: papa::errors_and_meta_json(&parsing.results),
                 });
             }
-            parts.send(chunk);
+            ctx.send(chunk);
         }
     }
 

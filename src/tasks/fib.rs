@@ -1,7 +1,7 @@
 //! `fib`: F(n), exact. Fast doubling on big integers by default; the textbook exponential
 //! recursion on request, as the CPU load that worker-pool articles demonstrate with.
 
-use super::{Parts, Task};
+use super::{Context, Task};
 use crate::error::Failure;
 use crate::js::{args, describe, to_js, Decoder};
 use crate::pool::Ctx;
@@ -75,7 +75,7 @@ impl Task for Fib {
         })
     }
 
-    fn run(input: FibInput, ctx: &Ctx, _parts: &Parts) -> Result<FibOutput, Failure> {
+    fn run(input: FibInput, ctx: &Context) -> Result<FibOutput, Failure> {
         let as_bigint = input.as_bigint;
         match input.algorithm {
             Algorithm::Recursive => recursive(input.n, ctx)
@@ -218,6 +218,7 @@ fn fast_doubling(n: u64, ctx: &Ctx) -> Option<BigUint> {
 mod tests {
     use super::*;
     use crate::pool::testing::{already_cancelled, never_cancelled};
+    use crate::tasks::testing::NoLine;
 
     fn input(n: u64, algorithm: Algorithm) -> FibInput {
         FibInput {
@@ -263,7 +264,13 @@ mod tests {
     #[test]
     fn the_result_is_a_number_while_safe_then_a_bigint() {
         let ctx = never_cancelled();
-        let run = |n| Fib::run(input(n, Algorithm::FastDoubling), &ctx, &Parts::unused()).unwrap();
+        let run = |n| {
+            Fib::run(
+                input(n, Algorithm::FastDoubling),
+                &Context::new(&ctx, &NoLine),
+            )
+            .unwrap()
+        };
         assert_eq!(
             run(78),
             FibOutput::Small {
@@ -278,14 +285,16 @@ mod tests {
     fn cancellation_stops_both_algorithms() {
         let ctx = already_cancelled();
         assert_eq!(
-            Fib::run(input(90, Algorithm::Recursive), &ctx, &Parts::unused()),
+            Fib::run(
+                input(90, Algorithm::Recursive),
+                &Context::new(&ctx, &NoLine)
+            ),
             Err(Failure::cancelled())
         );
         assert_eq!(
             Fib::run(
                 input(1_000_000, Algorithm::FastDoubling),
-                &ctx,
-                &Parts::unused()
+                &Context::new(&ctx, &NoLine)
             ),
             Err(Failure::cancelled())
         );

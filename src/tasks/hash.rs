@@ -3,7 +3,7 @@
 
 mod sha256;
 
-use super::{EndForecast, Parts, Task};
+use super::{Context, Task};
 use crate::error::Failure;
 use crate::js::{args, ascii_to_js, buffer_copy_to_js, Bytes, Decoder};
 use crate::pool::Ctx;
@@ -133,12 +133,11 @@ impl Task for Hash {
         })
     }
 
-    fn run(input: HashInput, ctx: &Ctx, parts: &Parts) -> Result<HashOutput, Failure> {
+    fn run(input: HashInput, ctx: &Context) -> Result<HashOutput, Failure> {
         let key = input.key.as_ref().map(Bytes::as_slice);
         let data = input.data.as_slice();
-        let mut forecast = EndForecast::new(parts);
         let digest = digest(input.algorithm, key, data, ctx, |hashed| {
-            forecast.progress(hashed, data.len())
+            ctx.progress(hashed, data.len())
         })?;
         Ok(match input.encoding {
             Encoding::Hex => HashOutput::Text(hex::encode(digest)),
@@ -329,6 +328,7 @@ fn digest(
 mod tests {
     use super::*;
     use crate::pool::testing::{already_cancelled, never_cancelled};
+    use crate::tasks::testing::NoLine;
 
     fn hex_of(algorithm: Algorithm, key: Option<&[u8]>, data: &[u8]) -> String {
         hex::encode(digest(algorithm, key, data, &never_cancelled(), |_| {}).unwrap())
@@ -376,7 +376,7 @@ mod tests {
                 encoding,
                 key: None,
             };
-            match Hash::run(input, &never_cancelled(), &Parts::unused()).unwrap() {
+            match Hash::run(input, &Context::new(&never_cancelled(), &NoLine)).unwrap() {
                 HashOutput::Text(text) => text,
                 HashOutput::Buffer(bytes) => format!("buffer {}", hex::encode(bytes)),
             }

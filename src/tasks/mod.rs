@@ -13,8 +13,6 @@ use crate::js::Decoder;
 use crate::pool::{Ctx, Work};
 use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 pub trait Task {
     const NAME: &'static str;
@@ -28,10 +26,11 @@ pub trait Task {
     /// borrowed in place through the decoder, which keeps them alive).
     fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<Self::Input, Failure>;
 
-    /// Any thread: the work. Long loops check `ctx.cancelled()`. A task whose result is
-    /// slow to build in JS may hand it back in pieces through `parts`, so that JS builds
-    /// one while the thread makes the next; the output comes after them all.
-    fn run(input: Self::Input, ctx: &Ctx, parts: &Parts) -> Result<Self::Output, Failure>;
+    /// Any thread: the work. Long loops check `ctx.cancelled()` and report
+    /// `ctx.progress()`. A task whose result is slow to build in JS may send it in pieces
+    /// (`ctx.send`), so that JS builds one while the thread makes the next; the output
+    /// comes after them all.
+    fn run(input: Self::Input, ctx: &Context) -> Result<Self::Output, Failure>;
 
     /// Main thread: the output as a JS value.
     fn encode(env: &Env, output: Self::Output) -> napi::Result<sys::napi_value>;
@@ -53,97 +52,54 @@ impl<T: Task> Encode for Output<T> {
 /// What a job of any task yields on its thread.
 pub type TaskResult = Result<Box<dyn Encode>, Failure>;
 
-/// Takes the parts a running task sends, to hand them to JS in order, before the
-/// task's output (the bridge's inbox).
-pub trait PartSink: Send + Sync {
-    fn send_part(&self, id: u32, part: Box<dyn Encode>);
-    /// A result is due within about `RESULT_LEAD`: wake the main thread now if nothing else
-    /// will.
-    fn result_soon(&self);
+/// The bridge's end of one running task.
+pub trait Line: Send {
+    /// A part of the result, to reach JS in order and before the output.
+    fn send(&self, part: Box<dyn Encode>);
+    /// `done` of `total` equal steps of the work are done.
+    fn progress(&self, done: usize, total: usize);
 }
 
-/// How long before a long task's end the main thread is woken. On a virtual machine a
-/// thread idle for tens of milliseconds sleeps deeply and takes about 100 µs to wake; one
-/// idle for under a millisecond wakes in about 5 µs. Woken this early, the main thread is
-/// only lightly asleep again when the result comes.
-pub const RESULT_LEAD: Duration = Duration::from_millis(1);
-
-/// A running task's line to the main thread: parts of its result ahead of its output, and
-/// word that its output is near.
-pub struct Parts {
-    id: u32,
-    sink: Arc<dyn PartSink>,
+/// What a running task has of the world: whether to stop (through `Deref`, `cancelled()`),
+/// and its line to the main thread.
+pub struct Context<'a> {
+    cancel: &'a Ctx<'a>,
+    line: &'a dyn Line,
 }
 
-impl Parts {
-    pub fn new(id: u32, sink: Arc<dyn PartSink>) -> Self {
-        Parts { id, sink }
+impl<'a> Context<'a> {
+    pub fn new(cancel: &'a Ctx<'a>, line: &'a dyn Line) -> Self {
+        Context { cancel, line }
     }
 
+    /// Sends a part of the result ahead, for JS to build while the task goes on.
     pub fn send(&self, part: impl Encode + 'static) {
-        self.sink.send_part(self.id, Box::new(part));
+        self.line.send(Box::new(part));
+    }
+
+    /// After `done` of `total` equal steps of a long loop: lets the bridge foresee the end.
+    pub fn progress(&self, done: usize, total: usize) {
+        self.line.progress(done, total);
     }
 }
 
-/// Foresees the end of a long loop from its progress, and tells the main thread once it
-/// is within `RESULT_LEAD`.
-pub struct EndForecast<'a> {
-    parts: &'a Parts,
-    started: Instant,
-    told: bool,
-}
-
-impl<'a> EndForecast<'a> {
-    pub fn new(parts: &'a Parts) -> Self {
-        EndForecast {
-            parts,
-            started: Instant::now(),
-            told: false,
-        }
-    }
-
-    /// After `done` of `total` equal steps of work.
-    pub fn progress(&mut self, done: usize, total: usize) {
-        let started = self.started;
-        self.progress_after(|| started.elapsed(), done, total);
-    }
-
-    /// The clock is read only when the forecast can matter: a one-chunk hash, the common
-    /// small task, reads it no more than at its start.
-    fn progress_after(&mut self, elapsed: impl FnOnce() -> Duration, done: usize, total: usize) {
-        // At the end the result itself wakes the main thread.
-        if self.told || done == 0 || done >= total {
-            return;
-        }
-        let left = elapsed().mul_f64((total - done) as f64 / done as f64);
-        if left <= RESULT_LEAD {
-            self.told = true;
-            self.parts.sink.result_soon();
-        }
+impl<'a> std::ops::Deref for Context<'a> {
+    type Target = Ctx<'a>;
+    fn deref(&self) -> &Ctx<'a> {
+        self.cancel
     }
 }
 
-#[cfg(test)]
-impl Parts {
-    /// For unit tests of tasks that send no parts.
-    pub fn unused() -> Parts {
-        struct Unused;
-        impl PartSink for Unused {
-            fn send_part(&self, _: u32, _: Box<dyn Encode>) {
-                panic!("this task sends no parts");
-            }
-            fn result_soon(&self) {}
-        }
-        Parts::new(0, Arc::new(Unused))
-    }
-}
+/// Main thread: a task's data, decoded, and the line it will have, as work for the engine.
+pub type Prepare =
+    fn(&mut Decoder, Unknown<'_>, Box<dyn Line>) -> Result<Work<TaskResult>, Failure>;
 
 /// One task as the bridge sees it: its name, its JS result builder, and how to turn JS
 /// data into work.
 pub struct Registered {
     pub name: &'static str,
     pub result_builder: Option<&'static str>,
-    pub prepare: fn(&mut Decoder, Unknown<'_>, Parts) -> Result<Work<TaskResult>, Failure>,
+    pub prepare: Prepare,
 }
 
 const fn register<T: Task + 'static>() -> Registered {
@@ -157,11 +113,12 @@ const fn register<T: Task + 'static>() -> Registered {
 fn prepare<T: Task + 'static>(
     decoder: &mut Decoder,
     data: Unknown<'_>,
-    parts: Parts,
+    line: Box<dyn Line>,
 ) -> Result<Work<TaskResult>, Failure> {
     let input = T::decode(decoder, data)?;
     Ok(Box::new(move |ctx: &Ctx| {
-        T::run(input, ctx, &parts).map(|output| Box::new(Output::<T>(output)) as Box<dyn Encode>)
+        T::run(input, &Context::new(ctx, &*line))
+            .map(|output| Box::new(Output::<T>(output)) as Box<dyn Encode>)
     }))
 }
 
@@ -176,42 +133,16 @@ pub static REGISTRY: &[Registered] = &[
 ];
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    #[derive(Default)]
-    struct CountsWakes(AtomicUsize);
-    impl PartSink for CountsWakes {
-        fn send_part(&self, _: u32, _: Box<dyn Encode>) {}
-        fn result_soon(&self) {
-            self.0.fetch_add(1, Ordering::Relaxed);
+    /// A line for unit tests of tasks: parts are refused, progress ignored.
+    pub struct NoLine;
+
+    impl Line for NoLine {
+        fn send(&self, _: Box<dyn Encode>) {
+            panic!("this task sends no parts");
         }
-    }
-
-    #[test]
-    fn the_main_thread_is_told_once_when_the_end_is_within_the_lead() {
-        let sink = Arc::new(CountsWakes::default());
-        let parts = Parts::new(1, Arc::clone(&sink) as Arc<dyn PartSink>);
-        let mut forecast = EndForecast::new(&parts);
-        let ms = Duration::from_millis;
-        // 10 of 100 steps in 10 ms: 90 ms left.
-        forecast.progress_after(|| ms(10), 10, 100);
-        assert_eq!(sink.0.load(Ordering::Relaxed), 0);
-        // 99 of 100 in 99 ms: 1 ms left.
-        forecast.progress_after(|| ms(99), 99, 100);
-        assert_eq!(sink.0.load(Ordering::Relaxed), 1);
-        forecast.progress_after(|| ms(99) + RESULT_LEAD / 2, 100, 100);
-        assert_eq!(sink.0.load(Ordering::Relaxed), 1);
-    }
-
-    #[test]
-    fn a_finished_or_unstarted_loop_tells_nothing() {
-        let sink = Arc::new(CountsWakes::default());
-        let parts = Parts::new(1, Arc::clone(&sink) as Arc<dyn PartSink>);
-        let mut forecast = EndForecast::new(&parts);
-        forecast.progress_after(|| Duration::ZERO, 0, 100);
-        forecast.progress_after(|| Duration::from_micros(1), 100, 100);
-        assert_eq!(sink.0.load(Ordering::Relaxed), 0);
+        fn progress(&self, _: usize, _: usize) {}
     }
 }

@@ -5,10 +5,9 @@ mod argon2;
 mod eksblowfish;
 mod scrypt;
 
-use super::{EndForecast, Parts, Task};
+use super::{Context, Task};
 use crate::error::Failure;
 use crate::js::{args, ascii_to_js, describe, to_js, Bytes, Decoder};
-use crate::pool::Ctx;
 use base64::alphabet::BCRYPT;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD_NO_PAD};
 use base64::engine::DecodePaddingMode;
@@ -122,12 +121,12 @@ impl Task for HashPassword {
         })
     }
 
-    fn run(input: HashPasswordInput, ctx: &Ctx, parts: &Parts) -> Result<String, Failure> {
+    fn run(input: HashPasswordInput, ctx: &Context) -> Result<String, Failure> {
         hash_password(
             input.password.as_slice(),
             input.algorithm,
             input.cost,
-            &mut following(EndForecast::new(parts), ctx),
+            &mut following(ctx),
         )
     }
 
@@ -162,12 +161,12 @@ impl Task for VerifyPassword {
         })
     }
 
-    fn run(input: VerifyPasswordInput, ctx: &Ctx, parts: &Parts) -> Result<bool, Failure> {
+    fn run(input: VerifyPasswordInput, ctx: &Context) -> Result<bool, Failure> {
         verify_password(
             input.password.as_slice(),
             &input.hash,
             input.algorithm,
-            &mut following(EndForecast::new(parts), ctx),
+            &mut following(ctx),
         )
     }
 
@@ -204,13 +203,11 @@ fn zeroed<T: Zeroable>(len: usize) -> Option<Vec<T>> {
     Some(unsafe { Vec::from_raw_parts(memory, len, len) })
 }
 
-/// bcrypt's `rounds_done`: forecasts the end, and breaks once the task is cancelled.
-fn following<'a>(
-    mut forecast: EndForecast<'a>,
-    ctx: &'a Ctx,
-) -> impl FnMut(usize, usize) -> ControlFlow<()> + 'a {
+/// The password functions' `rounds_done`: reports the progress, and breaks once the task
+/// is cancelled.
+fn following<'a>(ctx: &'a Context) -> impl FnMut(usize, usize) -> ControlFlow<()> + 'a {
     move |done, total| {
-        forecast.progress(done, total);
+        ctx.progress(done, total);
         if ctx.cancelled() {
             ControlFlow::Break(())
         } else {

@@ -9,7 +9,7 @@ mod pixels;
 mod png;
 mod webp;
 
-use super::{Parts, Task};
+use super::{Context, Task};
 use crate::error::{Failure, Kind};
 use crate::js::{args, describe, to_js, Bytes, Decoder};
 use crate::pool::Ctx;
@@ -193,7 +193,7 @@ impl Task for Resize {
         })
     }
 
-    fn run(input: ResizeInput, ctx: &Ctx, _parts: &Parts) -> Result<ResizeOutput, Failure> {
+    fn run(input: ResizeInput, ctx: &Context) -> Result<ResizeOutput, Failure> {
         let bytes = input.input.as_slice();
         let format = Format::sniff(bytes).ok_or_else(|| {
             Failure::new(
