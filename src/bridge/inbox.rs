@@ -221,29 +221,40 @@ impl Inbox {
 pub const RESULT_LEAD: Duration = Duration::from_millis(1);
 
 /// Foresees the end of a long loop from its progress: due once, when the end is within
-/// `RESULT_LEAD`.
+/// `RESULT_LEAD`. It starts its clock at the first report, on the task's thread, so that a
+/// task that reports nothing (most are small) never reads the clock.
 struct EndForecast {
-    started: Instant,
+    /// When the first report came, and how far the loop was then.
+    first: Cell<Option<(Instant, usize)>>,
     told: Cell<bool>,
 }
 
 impl EndForecast {
     fn new() -> Self {
         EndForecast {
-            started: Instant::now(),
+            first: Cell::new(None),
             told: Cell::new(false),
         }
     }
 
-    /// True the first time `done` of `total` steps, `elapsed()` after the start, leave no
-    /// more than `RESULT_LEAD`. The clock is read only when that can matter: a one-chunk
-    /// hash, the common small task, reads it no more than at its start.
-    fn due(&self, elapsed: impl FnOnce() -> Duration, done: usize, total: usize) -> bool {
+    /// True the first time `done` of `total` steps leave no more than `RESULT_LEAD`, at
+    /// the pace since the first report. `now` is read only when that can matter.
+    fn due(&self, now: impl FnOnce() -> Instant, done: usize, total: usize) -> bool {
         // At the end the result itself wakes the main thread.
-        if self.told.get() || done == 0 || done >= total {
+        if self.told.get() || done >= total {
             return false;
         }
-        let left = elapsed().mul_f64((total - done) as f64 / done as f64);
+        let Some((first_at, first_done)) = self.first.get() else {
+            self.first.set(Some((now(), done)));
+            return false;
+        };
+        if done <= first_done {
+            return false;
+        }
+        let steps_left = (total - done) as f64 / (done - first_done) as f64;
+        let left = now()
+            .saturating_duration_since(first_at)
+            .mul_f64(steps_left);
         self.told.set(left <= RESULT_LEAD);
         self.told.get()
     }
@@ -273,8 +284,7 @@ impl Line for JobLine {
     }
 
     fn progress(&self, done: usize, total: usize) {
-        let started = self.forecast.started;
-        if self.forecast.due(|| started.elapsed(), done, total) {
+        if self.forecast.due(Instant::now, done, total) {
             self.inbox.result_soon();
         }
     }
@@ -287,18 +297,21 @@ mod tests {
     #[test]
     fn the_end_is_due_once_when_it_is_within_the_lead() {
         let forecast = EndForecast::new();
-        let ms = Duration::from_millis;
-        // 10 of 100 steps in 10 ms: 90 ms left.
-        assert!(!forecast.due(|| ms(10), 10, 100));
-        // 99 of 100 in 99 ms: 1 ms left.
-        assert!(forecast.due(|| ms(99), 99, 100));
-        assert!(!forecast.due(|| ms(99) + RESULT_LEAD / 2, 100, 100));
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        // The first report starts the clock: 10 of 100 steps.
+        assert!(!forecast.due(|| at(0), 10, 100));
+        // 20 of 100 after 10 ms: 1 ms a step, 80 ms left.
+        assert!(!forecast.due(|| at(10), 20, 100));
+        // 99 of 100 after 89 ms: 1 ms left.
+        assert!(forecast.due(|| at(89), 99, 100));
+        assert!(!forecast.due(|| at(89), 99, 100));
     }
 
     #[test]
-    fn a_finished_or_unstarted_loop_is_never_due() {
+    fn a_finished_loop_or_a_single_report_is_never_due() {
         let forecast = EndForecast::new();
-        assert!(!forecast.due(|| Duration::ZERO, 0, 100));
-        assert!(!forecast.due(|| Duration::from_micros(1), 100, 100));
+        assert!(!forecast.due(Instant::now, 100, 100));
+        assert!(!forecast.due(Instant::now, 99, 100));
     }
 }

@@ -8,7 +8,7 @@ mod inbox;
 use crate::error::{Failure, Kind};
 use crate::js::{self, Decoder};
 use crate::pool::{CancelToken, CancelledWhile, Config, Engine, Job, Outcome, Refusal, Summary};
-use crate::tasks::{TaskResult, REGISTRY};
+use crate::tasks::{registry, Registered, TaskResult};
 use inbox::{Delivery, Drained, Inbox, JobLine};
 use napi::bindgen_prelude::{Array, JsValue, Uint32ArraySlice, Uint8ArraySlice, Unknown};
 use napi::{sys, Env, ValueType};
@@ -20,6 +20,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 type PoolEngine = Engine<TaskResult, Arc<Inbox>>;
+
+/// The tasks, with each job's line to the main thread a `JobLine`.
+static REGISTRY: [Registered<JobLine>; 6] = registry::<JobLine>();
 
 /// `drain()`'s kind of a part of a running task's result (0 is a whole result, and the
 /// failure kinds count from 1).
@@ -203,7 +206,7 @@ impl NativePool {
             ) {
                 (Some(task), Some(value)) => {
                     let line = JobLine::new(id, Arc::clone(&self.core.inbox));
-                    (task.prepare)(&mut decoder, value, Box::new(line))
+                    (task.prepare)(&mut decoder, value, line)
                 }
                 _ => Err(Failure::invalid_type("no task has that number")),
             };

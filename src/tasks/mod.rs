@@ -91,46 +91,48 @@ impl<'a> std::ops::Deref for Context<'a> {
 }
 
 /// Main thread: a task's data, decoded, and the line it will have, as work for the engine.
-pub type Prepare =
-    fn(&mut Decoder, Unknown<'_>, Box<dyn Line>) -> Result<Work<TaskResult>, Failure>;
+pub type Prepare<L> = fn(&mut Decoder, Unknown<'_>, L) -> Result<Work<TaskResult>, Failure>;
 
-/// One task as the bridge sees it: its name, its JS result builder, and how to turn JS
-/// data into work.
-pub struct Registered {
+/// One task as the bridge sees it, for the bridge's kind of line: its name, its JS result
+/// builder, and how to turn JS data into work.
+pub struct Registered<L> {
     pub name: &'static str,
     pub result_builder: Option<&'static str>,
-    pub prepare: Prepare,
+    pub prepare: Prepare<L>,
 }
 
-const fn register<T: Task + 'static>() -> Registered {
+const fn register<T: Task + 'static, L: Line + 'static>() -> Registered<L> {
     Registered {
         name: T::NAME,
         result_builder: T::RESULT_BUILDER,
-        prepare: prepare::<T>,
+        prepare: prepare::<T, L>,
     }
 }
 
-fn prepare<T: Task + 'static>(
+fn prepare<T: Task + 'static, L: Line + 'static>(
     decoder: &mut Decoder,
     data: Unknown<'_>,
-    line: Box<dyn Line>,
+    line: L,
 ) -> Result<Work<TaskResult>, Failure> {
     let input = T::decode(decoder, data)?;
+    // The line lives in the work's own box: no allocation of its own per task.
     Ok(Box::new(move |ctx: &Ctx| {
-        T::run(input, &Context::new(ctx, &*line))
+        T::run(input, &Context::new(ctx, &line))
             .map(|output| Box::new(Output::<T>(output)) as Box<dyn Encode>)
     }))
 }
 
 /// Every task this build knows, in the order of their numbers in `submit`.
-pub static REGISTRY: &[Registered] = &[
-    register::<fib::Fib>(),
-    register::<hash::Hash>(),
-    register::<password::HashPassword>(),
-    register::<password::VerifyPassword>(),
-    register::<csv::ParseCsv>(),
-    register::<resize::Resize>(),
-];
+pub const fn registry<L: Line + 'static>() -> [Registered<L>; 6] {
+    [
+        register::<fib::Fib, L>(),
+        register::<hash::Hash, L>(),
+        register::<password::HashPassword, L>(),
+        register::<password::VerifyPassword, L>(),
+        register::<csv::ParseCsv, L>(),
+        register::<resize::Resize, L>(),
+    ]
+}
 
 #[cfg(test)]
 pub(crate) mod testing {
