@@ -8,16 +8,66 @@ use super::{args, describe};
 use crate::error::Failure;
 use napi::bindgen_prelude::Unknown;
 use napi::{check_status, sys, Env, JsValue, ValueType};
+use parking_lot::Mutex;
 use std::ptr;
+
+/// Copies this large go into buffers earlier copies used, when one fits: a fresh allocation
+/// costs a page fault per 4 KiB touched, which on a virtual machine can take longer than the
+/// copy itself.
+const REUSED_FROM: usize = 1 << 20;
+/// The most memory kept in spare buffers between tasks.
+const MAX_SPARE: usize = 256 << 20;
+
+/// Buffers of finished copies, oldest first, waiting for the next big copy.
+static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// A copy of `bytes` the pool owns, in a spare buffer when one fits.
+fn copied(bytes: &[u8]) -> Copy {
+    if bytes.len() >= REUSED_FROM {
+        let mut spare = SPARE.lock();
+        // The smallest that fits, and not more than twice the size: a huge spare is kept
+        // for a huge input.
+        let fit = (spare.iter().enumerate())
+            .filter(|(_, buffer)| (bytes.len()..=2 * bytes.len()).contains(&buffer.capacity()))
+            .min_by_key(|(_, buffer)| buffer.capacity())
+            .map(|(at, _)| at);
+        if let Some(at) = fit {
+            let mut buffer = spare.remove(at);
+            drop(spare);
+            buffer.clear();
+            buffer.extend_from_slice(bytes);
+            return Copy(buffer);
+        }
+    }
+    Copy(bytes.to_vec())
+}
+
+/// A copy of the caller's bytes; its buffer goes back to the spares when the task is done.
+pub struct Copy(Vec<u8>);
+
+impl Drop for Copy {
+    fn drop(&mut self) {
+        let buffer = std::mem::take(&mut self.0);
+        if buffer.capacity() < REUSED_FROM || buffer.capacity() > MAX_SPARE {
+            return;
+        }
+        let mut spare = SPARE.lock();
+        let mut held: usize = spare.iter().map(Vec::capacity).sum();
+        while held + buffer.capacity() > MAX_SPARE {
+            held -= spare.remove(0).capacity();
+        }
+        spare.push(buffer);
+    }
+}
 
 /// The bytes a task reads on its thread.
 pub enum Bytes {
     /// Memory of a handed-over JS object that `Decoder` keeps alive until the job's result
     /// is drained.
-    InPlace {
-        ptr: *const u8,
-        len: usize,
-    },
+    InPlace { ptr: *const u8, len: usize },
+    /// Binary data copied while `run` ran.
+    Copied(Copy),
+    /// A string's UTF-8.
     Owned(Vec<u8>),
 }
 
@@ -35,7 +85,7 @@ impl Bytes {
             Bytes::InPlace { len: 0, .. } => &[],
             // SAFETY: see the `Send` impl: ptr..ptr+len is live for as long as the job.
             Bytes::InPlace { ptr, len } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
-            Bytes::Owned(bytes) => bytes,
+            Bytes::Copied(Copy(bytes)) | Bytes::Owned(bytes) => bytes,
         }
     }
 }
@@ -133,10 +183,10 @@ impl<'env> Decoder<'env> {
             }
             if !self.handed_over {
                 let copy = match len {
-                    0 => Vec::new(),
-                    _ => std::slice::from_raw_parts(data as *const u8, len).to_vec(),
+                    0 => Copy(Vec::new()),
+                    _ => copied(std::slice::from_raw_parts(data as *const u8, len)),
                 };
-                return Ok(Some(Bytes::Owned(copy)));
+                return Ok(Some(Bytes::Copied(copy)));
             }
             let mut reference = ptr::null_mut();
             check_status!(sys::napi_create_reference(env, raw, 1, &mut reference))?;
