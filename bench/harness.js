@@ -2,6 +2,7 @@
 // Small measuring tools shared by the benchmarks: timing, percentiles, medians of runs,
 // and a table that prints cisterna beside its anchor with the ratio.
 
+const fs = require('node:fs')
 const { performance } = require('node:perf_hooks')
 
 const now = () => performance.now()
@@ -64,6 +65,10 @@ function report({ name, unit, ours, anchor, anchorName, higherIsBetter, target }
   console.log(
     `${name.padEnd(44)} cisterna ${fmt(ours).padStart(10)} ${unit.padEnd(8)} ${anchorName} ${fmt(anchor).padStart(10)} ${unit.padEnd(8)} ratio ${ratio.toFixed(2)}×${verdict}`,
   )
+  // `npm run bench` collects every ratio for its chart.
+  if (process.env.BENCH_RESULTS) {
+    fs.appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ name, anchorName, ratio })}\n`)
+  }
   return ratio
 }
 
