@@ -1,10 +1,10 @@
 use super::*;
-use std::sync::mpsc::{channel, Receiver, Sender};
+use crossbeam_channel::{unbounded as channel, Receiver, Sender};
 use std::thread;
 
 /// Records what the engine delivers, in order, for the test to wait on.
 #[derive(Clone)]
-struct Recorder(Arc<Mutex<Sender<Event>>>);
+struct Recorder(Sender<Event>);
 
 #[derive(Debug, PartialEq)]
 enum Event {
@@ -20,10 +20,10 @@ impl Sink<u64> for Recorder {
             Outcome::Panicked(message) => Event::Done(id, Err(message)),
             Outcome::NotRun => Event::NotRun(id),
         };
-        let _ = self.0.lock().send(event);
+        let _ = self.0.send(event);
     }
     fn threads_exited(&self) {
-        let _ = self.0.lock().send(Event::Exited);
+        let _ = self.0.send(Event::Exited);
     }
     fn fault(&self, message: String) {
         panic!("unexpected fault: {message}");
@@ -41,10 +41,7 @@ fn engine(max_threads: usize, min_threads: usize) -> (Engine<u64, Recorder>, Rec
 
 fn engine_with(config: Config) -> (Engine<u64, Recorder>, Receiver<Event>) {
     let (sender, receiver) = channel();
-    (
-        Engine::new(config, Recorder(Arc::new(Mutex::new(sender)))),
-        receiver,
-    )
+    (Engine::new(config, Recorder(sender)), receiver)
 }
 
 fn job(id: u32, work: impl FnOnce(&Ctx) -> u64 + Send + 'static) -> Job<u64> {
