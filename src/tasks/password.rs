@@ -255,7 +255,7 @@ pub fn hash_password(
                 passes: cost,
                 lanes: 1,
             };
-            run_argon2(params, password, &salt, &mut hash, rounds_done)?;
+            argon2::argon2(params, password, &salt, &mut hash, rounds_done)?;
             Ok(format!(
                 "$argon2id$v=19$m={ARGON2_MEMORY_KIB},t={cost},p=1${}${}",
                 STANDARD_NO_PAD.encode(salt),
@@ -266,7 +266,7 @@ pub fn hash_password(
             let mut salt = [0u8; 16];
             getrandom::fill(&mut salt).map_err(failed)?;
             let mut hash = [0u8; 32];
-            run_scrypt(password, &salt, cost, 8, 1, &mut hash, rounds_done)?;
+            scrypt::scrypt(password, &salt, cost, 8, 1, &mut hash, rounds_done)?;
             Ok(format!(
                 "$scrypt$ln={cost},r=8,p=1${}${}",
                 STANDARD_NO_PAD.encode(salt),
@@ -276,33 +276,22 @@ pub fn hash_password(
     }
 }
 
-/// scrypt with its stops as failures.
-fn run_scrypt(
-    password: &[u8],
-    salt: &[u8],
-    log_n: u32,
-    r: usize,
-    p: usize,
-    output: &mut [u8],
-    steps_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
-) -> Result<(), Failure> {
-    scrypt::scrypt(password, salt, log_n, r, p, output, steps_done).map_err(|stop| match stop {
-        scrypt::Stopped::Cancelled => Failure::cancelled(),
-        scrypt::Stopped::OutOfMemory => failed("scrypt's memory could not be allocated"),
-    })
+/// Why a password function did not finish.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// Its `rounds_done` broke: the task was cancelled.
+    Cancelled,
+    /// Its memory could not be had.
+    OutOfMemory,
 }
 
-fn run_argon2(
-    params: argon2::Params,
-    password: &[u8],
-    salt: &[u8],
-    output: &mut [u8],
-    blocks_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
-) -> Result<(), Failure> {
-    argon2::argon2(params, password, salt, output, blocks_done).map_err(|stop| match stop {
-        argon2::Stopped::Cancelled => Failure::cancelled(),
-        argon2::Stopped::OutOfMemory => failed("Argon2's memory could not be allocated"),
-    })
+impl From<Stopped> for Failure {
+    fn from(stop: Stopped) -> Failure {
+        match stop {
+            Stopped::Cancelled => Failure::cancelled(),
+            Stopped::OutOfMemory => failed("the memory it needs could not be allocated"),
+        }
+    }
 }
 
 /// A PHC string's decimal parameter.
@@ -333,7 +322,7 @@ fn verify_scrypt(
     let r = decimal(&parsed, "r")? as usize;
     let p = decimal(&parsed, "p")? as usize;
     let log_n = decimal(&parsed, "ln")?;
-    run_scrypt(password, salt, log_n, r, p, &mut actual, steps_done)?;
+    scrypt::scrypt(password, salt, log_n, r, p, &mut actual, steps_done)?;
     Ok(bool::from(actual.ct_eq(expected)))
 }
 
@@ -359,7 +348,7 @@ fn verify_argon2(
         lanes: decimal(&parsed, "p")?,
     };
     let mut actual = vec![0u8; expected.len()];
-    run_argon2(params, password, salt, &mut actual, blocks_done)?;
+    argon2::argon2(params, password, salt, &mut actual, blocks_done)?;
     Ok(bool::from(actual.ct_eq(expected)))
 }
 
@@ -571,6 +560,26 @@ mod tests {
             "ln=17,r=4096,p=1",
         ] {
             assert!(scrypt(costly).is_err(), "{costly}");
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::ops::ControlFlow;
+
+    /// A `rounds_done` that breaks at its `reports`-th call, and counts the calls.
+    pub fn breaks_at(
+        reports: usize,
+        calls: &mut usize,
+    ) -> impl FnMut(usize, usize) -> ControlFlow<()> + '_ {
+        move |_, _| {
+            *calls += 1;
+            if *calls == reports {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         }
     }
 }

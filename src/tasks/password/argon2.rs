@@ -2,6 +2,7 @@
 //! the `argon2` crate runs them to the end, seconds at a high cost. BLAKE2b comes from the
 //! `blake2` crate.
 
+use super::Stopped;
 use blake2::digest::{Digest, Update, VariableOutput};
 use blake2::{Blake2b512, Blake2bVar};
 use std::ops::ControlFlow;
@@ -29,15 +30,6 @@ pub struct Params {
     pub memory_kib: u32,
     pub passes: u32,
     pub lanes: u32,
-}
-
-/// Why Argon2 did not finish.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Stopped {
-    /// `blocks_done` broke.
-    Cancelled,
-    /// Its memory could not be had.
-    OutOfMemory,
 }
 
 /// Argon2 of `password` and `salt` into `output` (no secret, no associated data).
@@ -357,6 +349,7 @@ fn long_hash(inputs: &[&[u8]], output: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tasks::password::testing::breaks_at;
 
     fn ours(params: Params, password: &[u8], salt: &[u8], len: usize) -> Vec<u8> {
         let mut output = vec![0u8; len];
@@ -425,14 +418,13 @@ mod tests {
             passes: 64,
             lanes: 1,
         };
-        let outcome = argon2(params, b"pw", b"saltsalt", &mut output, &mut |_, _| {
-            reports += 1;
-            if reports == 2 {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        });
+        let outcome = argon2(
+            params,
+            b"pw",
+            b"saltsalt",
+            &mut output,
+            &mut breaks_at(2, &mut reports),
+        );
         assert_eq!((outcome, reports), (Err(Stopped::Cancelled), 2));
     }
 }

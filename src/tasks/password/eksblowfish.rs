@@ -195,6 +195,7 @@ pub fn bcrypt(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tasks::password::testing::breaks_at;
 
     #[test]
     fn the_generated_tables_are_blowfish_s() {
@@ -218,14 +219,7 @@ mod tests {
     #[test]
     fn a_break_from_the_progress_stops_the_rounds() {
         let mut reports = 0;
-        let hash = bcrypt(31, &[7; 16], b"pw", &mut |_, _| {
-            reports += 1;
-            if reports == 3 {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        });
+        let hash = bcrypt(31, &[7; 16], b"pw", &mut breaks_at(3, &mut reports));
         assert_eq!((hash, reports), (None, 3));
     }
 

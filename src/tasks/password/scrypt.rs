@@ -2,21 +2,13 @@
 //! `scrypt` crate runs it to the end, seconds at a high cost. PBKDF2-HMAC-SHA256 around it
 //! comes from the `pbkdf2` crate.
 
+use super::Stopped;
 use pbkdf2::pbkdf2_hmac;
 use sha2::Sha256;
 use std::ops::ControlFlow;
 
 /// Mixing steps between two calls of `steps_done` (well under a millisecond at r = 8).
 const STEPS_PER_REPORT: usize = 256;
-
-/// Why scrypt did not finish.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Stopped {
-    /// `steps_done` broke.
-    Cancelled,
-    /// Its memory (128 · r · 2^log_n bytes) could not be had.
-    OutOfMemory,
-}
 
 /// scrypt of `password` and `salt` with N = 2^`log_n`, into `output`. `steps_done(done,
 /// total)` follows the mixing steps (2 · N · p of them); when it breaks, scrypt stops.
@@ -141,6 +133,7 @@ fn salsa20_8(b: &mut [u32; 16]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tasks::password::testing::breaks_at;
 
     fn run(password: &[u8], salt: &[u8], log_n: u32, r: usize, p: usize, len: usize) -> Vec<u8> {
         let mut output = vec![0; len];
@@ -169,14 +162,15 @@ mod tests {
     fn a_break_from_the_progress_stops_the_mixing() {
         let mut reports = 0;
         let mut output = [0; 32];
-        let outcome = scrypt(b"pw", b"salt", 20, 8, 1, &mut output, &mut |_, _| {
-            reports += 1;
-            if reports == 2 {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        });
+        let outcome = scrypt(
+            b"pw",
+            b"salt",
+            20,
+            8,
+            1,
+            &mut output,
+            &mut breaks_at(2, &mut reports),
+        );
         assert_eq!((outcome, reports), (Err(Stopped::Cancelled), 2));
     }
 }
