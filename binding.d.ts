@@ -24,8 +24,8 @@ export declare class NativePool {
   cancel(id: number): boolean
   /**
    * Main thread, on each wake-up: the finished tasks as `[values, exited, faults]`.
-   * Task `i`'s id goes to `ids[i]` and its kind to `kinds[i]`: 0 for a result, PART_KIND
-   * for a part of the result of a task still running, and a failure kind (with the
+   * Task `i`'s id goes to `ids[i]` and its kind to `kinds[i]`: RESULT_KIND for a result,
+   * PART_KIND for a part of the result of a task still running, and a failure kind (with the
    * message as `values[i]`) otherwise. The arrays belong to JS and are reused, because
    * making a typed array costs more than a whole small batch.
    */
@@ -66,10 +66,7 @@ export interface Histogram {
   p99: number
 }
 
-/**
- * `drain()`'s kind of a part of a running task's result (0 is a whole result, and the
- * failure kinds count from 1).
- */
+/** `drain()`'s kind of a part of a running task's result. */
 export declare const PART_KIND: number
 
 /** The options of `new Pool()`, validated and defaulted by `index.js`. */
@@ -88,6 +85,12 @@ export interface Rejected {
   kind: number
   message: string
 }
+
+/**
+ * `drain()`'s kind of a task's whole result. A failure's kind is its failure kind, from 1
+ * (`failureKinds()`).
+ */
+export declare const RESULT_KIND: number
 
 /** `submit`'s flag bit for a task that can be cancelled (it has a signal or a timeout). */
 export declare const TASK_CANCELLABLE: number

@@ -839,6 +839,7 @@ module.exports.NativePool = nativeBinding.NativePool
 module.exports.DRAIN_CAPACITY = nativeBinding.DRAIN_CAPACITY
 module.exports.failureKinds = nativeBinding.failureKinds
 module.exports.PART_KIND = nativeBinding.PART_KIND
+module.exports.RESULT_KIND = nativeBinding.RESULT_KIND
 module.exports.resultBuilders = nativeBinding.resultBuilders
 module.exports.TASK_CANCELLABLE = nativeBinding.TASK_CANCELLABLE
 module.exports.TASK_HANDED_OVER = nativeBinding.TASK_HANDED_OVER

@@ -13,6 +13,7 @@ const {
   taskNames,
   resultBuilders,
   PART_KIND,
+  RESULT_KIND,
   DRAIN_CAPACITY,
   TASK_CANCELLABLE,
   TASK_HANDED_OVER,
@@ -402,7 +403,7 @@ class Pool extends EventEmitter {
       }
       pending.delete(id)
       if (task.settled) continue
-      if (kind !== 0) {
+      if (kind !== RESULT_KIND) {
         this.#release(task)
         task.reject(errors.fromNative(kind, values[index]))
       } else if (task.ResultBuilder === undefined) {

@@ -24,8 +24,12 @@ type PoolEngine = Engine<TaskResult, Arc<Inbox>>;
 /// The tasks, with each job's line to the main thread a `JobLine`.
 static REGISTRY: [Registered<JobLine>; 6] = registry::<JobLine>();
 
-/// `drain()`'s kind of a part of a running task's result (0 is a whole result, and the
-/// failure kinds count from 1).
+/// `drain()`'s kind of a task's whole result. A failure's kind is its failure kind, from 1
+/// (`failureKinds()`).
+#[napi]
+pub const RESULT_KIND: u8 = 0;
+
+/// `drain()`'s kind of a part of a running task's result.
 #[napi]
 pub const PART_KIND: u8 = u8::MAX;
 
@@ -278,8 +282,8 @@ impl NativePool {
     }
 
     /// Main thread, on each wake-up: the finished tasks as `[values, exited, faults]`.
-    /// Task `i`'s id goes to `ids[i]` and its kind to `kinds[i]`: 0 for a result, PART_KIND
-    /// for a part of the result of a task still running, and a failure kind (with the
+    /// Task `i`'s id goes to `ids[i]` and its kind to `kinds[i]`: RESULT_KIND for a result,
+    /// PART_KIND for a part of the result of a task still running, and a failure kind (with the
     /// message as `values[i]`) otherwise. The arrays belong to JS and are reused, because
     /// making a typed array costs more than a whole small batch.
     #[napi]
@@ -334,7 +338,7 @@ impl NativePool {
                         )),
                         Outcome::NotRun => Err(Failure::cancelled()),
                     };
-                    (value, 0)
+                    (value, RESULT_KIND)
                 }
             };
             kinds[index] = match value {
