@@ -22,7 +22,7 @@ const MAX_SPARE: usize = 256 << 20;
 static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 /// A copy of `bytes` the pool owns, in a spare buffer when one fits.
-fn copied(bytes: &[u8]) -> Copy {
+fn copied(bytes: &[u8]) -> Owned {
     if bytes.len() >= REUSED_FROM {
         let mut spare = SPARE.lock();
         // The smallest that fits, and not more than twice the size: a huge spare is kept
@@ -36,16 +36,17 @@ fn copied(bytes: &[u8]) -> Copy {
             drop(spare);
             buffer.clear();
             buffer.extend_from_slice(bytes);
-            return Copy(buffer);
+            return Owned(buffer);
         }
     }
-    Copy(bytes.to_vec())
+    Owned(bytes.to_vec())
 }
 
-/// A copy of the caller's bytes; its buffer goes back to the spares when the task is done.
-pub struct Copy(Vec<u8>);
+/// Bytes the pool owns (a copy of the caller's, or a string's UTF-8); a big buffer goes
+/// back to the spares when the task is done.
+pub struct Owned(pub Vec<u8>);
 
-impl Drop for Copy {
+impl Drop for Owned {
     fn drop(&mut self) {
         let buffer = std::mem::take(&mut self.0);
         if buffer.capacity() < REUSED_FROM || buffer.capacity() > MAX_SPARE {
@@ -65,10 +66,8 @@ pub enum Bytes {
     /// Memory of a handed-over JS object that `Decoder` keeps alive until the job's result
     /// is drained.
     InPlace { ptr: *const u8, len: usize },
-    /// Binary data copied while `run` ran.
-    Copied(Copy),
-    /// A string's UTF-8.
-    Owned(Vec<u8>),
+    /// Binary data copied while `run` ran, or a string's UTF-8.
+    Owned(Owned),
 }
 
 // SAFETY: `InPlace` memory belongs to a JS object that only the pool can reach (`run` cloned
@@ -85,7 +84,7 @@ impl Bytes {
             Bytes::InPlace { len: 0, .. } => &[],
             // SAFETY: see the `Send` impl: ptr..ptr+len is live for as long as the job.
             Bytes::InPlace { ptr, len } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
-            Bytes::Copied(Copy(bytes)) | Bytes::Owned(bytes) => bytes,
+            Bytes::Owned(Owned(bytes)) => bytes,
         }
     }
 }
@@ -116,9 +115,9 @@ impl<'env> Decoder<'env> {
     /// A Buffer, TypedArray, DataView or ArrayBuffer; a string as UTF-8; else None.
     pub fn bytes_or_string(&mut self, value: &Unknown<'_>) -> Result<Option<Bytes>, Failure> {
         if args::type_of(value) == ValueType::String {
-            return Ok(Some(Bytes::Owned(
+            return Ok(Some(Bytes::Owned(Owned(
                 args::string(value, "data")?.into_bytes(),
-            )));
+            ))));
         }
         self.bytes(value)
     }
@@ -183,10 +182,10 @@ impl<'env> Decoder<'env> {
             }
             if !self.handed_over {
                 let copy = match len {
-                    0 => Copy(Vec::new()),
+                    0 => Owned(Vec::new()),
                     _ => copied(std::slice::from_raw_parts(data as *const u8, len)),
                 };
-                return Ok(Some(Bytes::Copied(copy)));
+                return Ok(Some(Bytes::Owned(copy)));
             }
             let mut reference = ptr::null_mut();
             check_status!(sys::napi_create_reference(env, raw, 1, &mut reference))?;

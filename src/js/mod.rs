@@ -6,6 +6,8 @@ pub mod args;
 mod bytes;
 
 pub(crate) use bytes::release;
+#[cfg(test)]
+pub(crate) use bytes::Owned;
 pub use bytes::{Bytes, Decoder};
 
 use napi::bindgen_prelude::{ToNapiValue, Unknown};

@@ -327,6 +327,7 @@ fn digest(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::js::Owned;
     use crate::pool::testing::{already_cancelled, never_cancelled};
     use crate::tasks::testing::NoLine;
 
@@ -371,7 +372,7 @@ mod tests {
     fn the_output_is_encoded_as_asked_on_the_thread() {
         let run = |encoding| {
             let input = HashInput {
-                data: Bytes::Owned(b"abc".to_vec()),
+                data: Bytes::Owned(Owned(b"abc".to_vec())),
                 algorithm: Algorithm::Sha256,
                 encoding,
                 key: None,
