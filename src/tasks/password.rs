@@ -302,54 +302,59 @@ fn decimal(parsed: &PasswordHash, name: &str) -> Result<u32, Failure> {
         .ok_or_else(|| failed(format!("the hash has no {name}")))
 }
 
-/// A PHC string's salt and digest.
-fn salt_and_digest(parsed: &PasswordHash) -> Result<(&[u8], &[u8]), Failure> {
-    match (&parsed.salt, &parsed.hash) {
-        (Some(salt), Some(digest)) => Ok((salt.as_ref(), digest.as_bytes())),
-        _ => Err(failed("the hash has no salt or no digest")),
-    }
+/// Whether `hash`, a PHC string checked by `algorithm_of`, is of `password`: `derive` makes
+/// the digest from the parsed string and its salt, and the two are compared in constant time.
+fn verify_phc(
+    hash: &str,
+    derive: impl FnOnce(&PasswordHash, &[u8], &mut [u8]) -> Result<(), Failure>,
+) -> Result<bool, Failure> {
+    let parsed = PasswordHash::new(hash).map_err(failed)?;
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return Err(failed("the hash has no salt or no digest"));
+    };
+    let mut actual = vec![0u8; expected.len()];
+    derive(&parsed, salt.as_ref(), &mut actual)?;
+    Ok(bool::from(actual.ct_eq(expected.as_bytes())))
 }
 
-/// A `$scrypt$ln=…,r=…,p=…$salt$hash` PHC string, checked by `algorithm_of`.
+/// `$scrypt$ln=…,r=…,p=…$salt$hash`.
 fn verify_scrypt(
     password: &[u8],
     hash: &str,
     steps_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<bool, Failure> {
-    let parsed = PasswordHash::new(hash).map_err(failed)?;
-    let (salt, expected) = salt_and_digest(&parsed)?;
-    let mut actual = vec![0u8; expected.len()];
-    let r = decimal(&parsed, "r")? as usize;
-    let p = decimal(&parsed, "p")? as usize;
-    let log_n = decimal(&parsed, "ln")?;
-    scrypt::scrypt(password, salt, log_n, r, p, &mut actual, steps_done)?;
-    Ok(bool::from(actual.ct_eq(expected)))
+    verify_phc(hash, |parsed, salt, actual| {
+        let r = decimal(parsed, "r")? as usize;
+        let p = decimal(parsed, "p")? as usize;
+        let log_n = decimal(parsed, "ln")?;
+        Ok(scrypt::scrypt(
+            password, salt, log_n, r, p, actual, steps_done,
+        )?)
+    })
 }
 
-/// A `$argon2{id,i,d}$v=…$m=…,t=…,p=…$salt$hash` PHC string, checked by `algorithm_of`; a
-/// missing version is 0x10, as in the reference implementation.
+/// `$argon2{id,i,d}$v=…$m=…,t=…,p=…$salt$hash`; a missing version is 0x10, as in the
+/// reference implementation.
 fn verify_argon2(
     password: &[u8],
     hash: &str,
     blocks_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<bool, Failure> {
-    let parsed = PasswordHash::new(hash).map_err(failed)?;
-    let (salt, expected) = salt_and_digest(&parsed)?;
-    let variant = match parsed.algorithm.as_str() {
-        "argon2d" => argon2::Variant::Argon2d,
-        "argon2i" => argon2::Variant::Argon2i,
-        _ => argon2::Variant::Argon2id,
-    };
-    let params = argon2::Params {
-        variant,
-        version: parsed.version.unwrap_or(0x10),
-        memory_kib: decimal(&parsed, "m")?,
-        passes: decimal(&parsed, "t")?,
-        lanes: decimal(&parsed, "p")?,
-    };
-    let mut actual = vec![0u8; expected.len()];
-    argon2::argon2(params, password, salt, &mut actual, blocks_done)?;
-    Ok(bool::from(actual.ct_eq(expected)))
+    verify_phc(hash, |parsed, salt, actual| {
+        let variant = match parsed.algorithm.as_str() {
+            "argon2d" => argon2::Variant::Argon2d,
+            "argon2i" => argon2::Variant::Argon2i,
+            _ => argon2::Variant::Argon2id,
+        };
+        let params = argon2::Params {
+            variant,
+            version: parsed.version.unwrap_or(0x10),
+            memory_kib: decimal(parsed, "m")?,
+            passes: decimal(parsed, "t")?,
+            lanes: decimal(parsed, "p")?,
+        };
+        Ok(argon2::argon2(params, password, salt, actual, blocks_done)?)
+    })
 }
 
 /// Which algorithm made `hash`; a string that is no well-formed hash is ERR_INVALID_ARG,
