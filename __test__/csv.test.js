@@ -2,6 +2,7 @@
 // parseCsv against Papa Parse: the same input and options give the same { data, errors, meta }.
 const test = require('ava')
 const Papa = require('papaparse')
+const { parseQuietly } = require('../fixtures/papa.js')
 const { Pool } = require('..')
 
 let pool
@@ -77,16 +78,7 @@ const OPTION_SETS = [
   { delimitersToGuess: [';', '|'] },
 ]
 
-// Papa Parse logs when it renames duplicate headers; the tests need no such noise.
-const papa = (input, options) => {
-  const warn = console.warn
-  console.warn = () => {}
-  try {
-    return Papa.parse(input, options)
-  } finally {
-    console.warn = warn
-  }
-}
+const papa = parseQuietly
 
 test('edge cases under every option set equal Papa Parse', async (t) => {
   for (const options of OPTION_SETS) {

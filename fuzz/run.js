@@ -9,10 +9,10 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { isDeepStrictEqual, parseArgs } = require('node:util')
-const Papa = require('papaparse')
 const sharp = require('sharp')
 const { Pool } = require('..')
 const { photo, prng } = require('../fixtures/images.js')
+const { parseQuietly } = require('../fixtures/papa.js')
 
 const { values: args } = parseArgs({
   options: {
@@ -109,14 +109,10 @@ function randomCsv(random) {
 }
 
 function papa(input, options) {
-  const warn = console.warn
-  console.warn = () => {}
   try {
-    return { result: Papa.parse(input, { ...options }) }
+    return { result: parseQuietly(input, { ...options }) }
   } catch (error) {
     return { error }
-  } finally {
-    console.warn = warn
   }
 }
 
