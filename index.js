@@ -122,16 +122,14 @@ class PendingTask {
  * where it is and is shared or copied.
  */
 function handOver(data, transferList) {
-  if (!Array.isArray(transferList)) {
-    throw errors.invalidType('transferList must be an array of ArrayBuffers, or of Buffers and other views on them')
-  }
+  const notBuffers = () =>
+    errors.invalidType('transferList must be an array of ArrayBuffers, or of Buffers and other views on them')
+  if (!Array.isArray(transferList)) throw notBuffers()
   const transfer = new Set()
   for (const item of transferList) {
     const buffer = ArrayBuffer.isView(item) ? item.buffer : item
     if (typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer) continue
-    if (!(buffer instanceof ArrayBuffer)) {
-      throw errors.invalidType('transferList must be an array of ArrayBuffers, or of Buffers and other views on them')
-    }
+    if (!(buffer instanceof ArrayBuffer)) throw notBuffers()
     // Node 20 has no such check and copies what it cannot move.
     if (!isMarkedAsUntransferable?.(buffer)) transfer.add(buffer)
   }
