@@ -35,14 +35,25 @@ export declare class NativePool {
    * `drain` reports `exited`.
    */
   close(): void
+  /**
+   * Takes no more tasks; queued ones are delivered as not run, running ones finish; then
+   * the threads exit and `drain` reports `exited`.
+   */
+  closeDroppingQueued(): void
   /** Takes no more tasks; queued ones are delivered as not run, running ones cancelled. */
   destroy(): void
-  get threads(): number
+  /** The numbers of the live threads, in the order they were started. */
+  get threads(): Array<number>
   get queueSize(): number
   get completed(): number
   get utilization(): number
-  get runTime(): Histogram
-  get waitTime(): Histogram
+  /** Every task's times together. */
+  times(): TaskTimes
+  /**
+   * Each task's times, in the order of `taskNames()`; with `bounds_ms`, each histogram
+   * also counts the durations up to each bound.
+   */
+  timesByTask(boundsMs?: Array<number> | undefined | null): Array<TaskTimes>
 }
 
 /**
@@ -57,6 +68,7 @@ export declare function failureKinds(): Array<string>
 /** A latency histogram in milliseconds. */
 export interface Histogram {
   count: number
+  sum: number
   mean: number
   stddev: number
   min: number
@@ -64,6 +76,8 @@ export interface Histogram {
   p50: number
   p90: number
   p99: number
+  /** With `bounds`: for each bound (ms), how many durations were at most that long. */
+  buckets?: Array<number>
 }
 
 /** `drain()`'s kind of a part of a running task's result. */
@@ -92,6 +106,12 @@ export interface Rejected {
  */
 export declare const RESULT_KIND: number
 
+/**
+ * Per task, in the order of `taskNames()`: the name of the `lib/builders.js` builder that
+ * makes its result in JS, or null when its output is its result.
+ */
+export declare function resultBuilders(): Array<string | undefined | null>
+
 /** `submit`'s flag bit for a task that can be cancelled (it has a signal or a timeout). */
 export declare const TASK_CANCELLABLE: number
 
@@ -101,11 +121,11 @@ export declare const TASK_CANCELLABLE: number
  */
 export declare const TASK_HANDED_OVER: number
 
-/**
- * Per task, in the order of `taskNames()`: the name of the `lib/builders.js` builder that
- * makes its result in JS, or null when its output is its result.
- */
-export declare function resultBuilders(): Array<string | undefined | null>
-
 /** The names of the tasks this build knows, in the order `submit` numbers them. */
 export declare function taskNames(): Array<string>
+
+/** One task's times on the threads. */
+export interface TaskTimes {
+  runTime: Histogram
+  waitTime: Histogram
+}

@@ -264,10 +264,22 @@ export interface RunOptions<Name extends TaskName = TaskName> {
   transferList?: ReadonlyArray<ArrayBufferLike | ArrayBufferView>
 }
 
-/** Latency in milliseconds: `{ count, mean, stddev, min, max, p50, p90, p99 }`. */
-export type { Histogram } from './binding'
+/** Latency in milliseconds: `{ count, sum, mean, stddev, min, max, p50, p90, p99, buckets? }`. */
+export type { Histogram, TaskTimes } from './binding'
 
-import type { Histogram } from './binding'
+import type { Histogram, TaskTimes } from './binding'
+
+/** One native thread of a pool. */
+export interface NativeThread {
+  /** Its number in the pool, from 1, never reused. */
+  readonly threadId: number
+}
+
+/** One task's figures in `pool.stats()`. */
+export interface TaskStats extends TaskTimes {
+  /** How many ended each way: `ok`, or the code they were rejected with. */
+  outcomes: { ok: number } & Partial<Record<ErrorCode, number>>
+}
 
 export type ErrorCode =
   | 'ERR_UNKNOWN_TASK'
@@ -286,8 +298,10 @@ export interface PoolError extends Error {
 }
 
 export interface PoolEvents {
-  /** The queue became empty. */
+  /** After `'needsDrain'`: a thread is free again, so a new task would start at once. */
   drain: []
+  /** Every thread has a task running or waiting for it: a new task would queue (`needsDrain` is true). */
+  needsDrain: []
   /** A fault outside any one task (a thread could not start); its `code` is `ERR_POOL_FAULT`. */
   error: [Error & { code: 'ERR_POOL_FAULT' }]
 }
@@ -321,22 +335,40 @@ export declare class Pool extends EventEmitter {
   /** Queues one task. Never throws: every failure is a rejection with a `code` (PoolError). */
   run<Name extends TaskName>(data: TaskInput<Name>, name: Name | RunOptions<Name>): Promise<TaskOutput<Name>>
 
-  /** Takes no more tasks, lets queued and running ones finish; resolves once the threads have exited. */
-  close(): Promise<void>
+  /**
+   * Takes no more tasks and lets running ones finish; queued ones finish too, or with
+   * `force: true` are rejected with ERR_POOL_CLOSED. Resolves once the threads have exited.
+   */
+  close(options?: { force?: boolean }): Promise<void>
   /** Rejects queued and running tasks with ERR_POOL_CLOSED, stops their work; resolves once the threads have exited. */
   destroy(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 
-  /** Native threads alive now. */
-  readonly threads: number
+  /** The native threads alive now, one entry each (Piscina lists its Workers here). */
+  readonly threads: readonly NativeThread[]
+  readonly maxThreads: number
+  readonly minThreads: number
+  /** Milliseconds since the pool was made. */
+  readonly duration: number
+  /** Every thread has a task running or waiting for it: a new task would queue. */
+  readonly needsDrain: boolean
   /** Tasks accepted that no thread has started yet. */
   readonly queueSize: number
   /** Tasks that ran on a thread and finished, resolved or rejected. */
   readonly completed: number
   /** Share of thread capacity spent running tasks since the pool started, 0..1. */
   readonly utilization: number
+  /** Milliseconds tasks ran on a thread. */
   readonly runTime: Histogram
+  /** Milliseconds tasks waited in the queue. */
   readonly waitTime: Histogram
+  /** Piscina's `histogram`: `runTime` and `waitTime` together. */
+  readonly histogram: TaskTimes
+  /**
+   * Per task: how many ended each way and their run and wait times, measured on the threads.
+   * With `buckets` (ms, ascending), each histogram also counts the durations up to each bound.
+   */
+  stats(options?: { buckets?: readonly number[] }): Record<TaskName, TaskStats>
   readonly tasks: readonly TaskName[]
   readonly options: ResolvedPoolOptions
 

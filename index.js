@@ -5,6 +5,7 @@
 
 const { EventEmitter } = require('node:events')
 const os = require('node:os')
+const { performance } = require('node:perf_hooks')
 const errors = require('./lib/errors.js')
 const BUILDERS = require('./lib/builders.js')
 const { isMarkedAsUntransferable } = require('node:worker_threads')
@@ -100,7 +101,9 @@ function isAbortSignal(value) {
  * native side keeps every Buffer it reads in place alive until the result is drained.
  */
 class PendingTask {
-  constructor(ResultBuilder) {
+  constructor(number, ResultBuilder) {
+    /** The task's number in TASKS, for its outcome count. */
+    this.number = number
     /** Builds the task's result from its parts and output, for the few tasks that need it. */
     this.ResultBuilder = ResultBuilder
     this.builder = undefined
@@ -170,9 +173,28 @@ class SubmitBatch {
   }
 }
 
+/** One live thread, as `pool.threads` lists them: Piscina lists its Workers there. */
+class NativeThread {
+  constructor(threadId) {
+    /** The thread's number in its pool, from 1, never reused. */
+    this.threadId = threadId
+    Object.freeze(this)
+  }
+}
+
+/** How many tasks of one kind ended each way: `ok`, or the error code they were rejected with. */
+function noOutcomes() {
+  return Object.assign(Object.create(null), { ok: 0 })
+}
+
 class Pool extends EventEmitter {
   #native
   #options
+  #started = performance.now()
+  /** By task number: tasks resolved (`ok`) and rejected (by code). */
+  #outcomes = TASKS.map(noOutcomes)
+  /** Every thread has a task running or promised: `'needsDrain'` was emitted, `'drain'` is due. */
+  #saturated = false
   /** id → PendingTask, from `run` until the native result (or refusal) arrives. */
   #pending = new Map()
   #nextId = 1
@@ -244,12 +266,16 @@ class Pool extends EventEmitter {
 
     const id = this.#nextId
     this.#nextId = id === MAX_ID ? 1 : id + 1
-    const task = new PendingTask(RESULT_BUILDERS[number])
+    const task = new PendingTask(number, RESULT_BUILDERS[number])
     const promise = new Promise((resolve, reject) => {
       task.resolve = resolve
       task.reject = reject
     })
     this.#pending.set(id, task)
+    if (!this.#saturated && this.#pending.size >= this.#options.maxThreads) {
+      this.#saturated = true
+      queueMicrotask(() => this.emit('needsDrain'))
+    }
     if (signal != null) {
       task.signal = signal
       task.onAbort = () => this.#cancel(id, task, errors.aborted(signal.reason))
@@ -268,14 +294,24 @@ class Pool extends EventEmitter {
     return promise
   }
 
-  /** Takes no more tasks, lets queued and running ones finish; resolves once the threads have exited. */
-  close() {
-    if (this.#exited === undefined) {
-      this.#closing = true
-      this.#flush()
-      this.#exited = new Promise((resolve) => (this.#resolveExited = resolve))
-      this.#native.close()
+  /**
+   * Takes no more tasks and lets running ones finish; queued ones finish too, or with
+   * `{ force: true }` are rejected with ERR_POOL_CLOSED. Resolves once the threads have exited.
+   */
+  close(options) {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      return Promise.reject(errors.invalidType('close(options): options must be an object'))
     }
+    const force = options?.force ?? false
+    if (typeof force !== 'boolean') {
+      return Promise.reject(errors.invalidType(`close(options): force must be a boolean, got ${String(force)}`))
+    }
+    if (this.#destroyed) return this.#exited
+    this.#closing = true
+    this.#flush()
+    this.#exited ??= new Promise((resolve) => (this.#resolveExited = resolve))
+    if (force) this.#native.closeDroppingQueued()
+    else this.#native.close()
     return this.#exited
   }
 
@@ -304,9 +340,27 @@ class Pool extends EventEmitter {
     return this.close()
   }
 
-  /** Native threads alive now. */
+  /** The native threads alive now, one entry each, as Piscina lists its Workers. */
   get threads() {
-    return this.#native.threads
+    return this.#native.threads.map((threadId) => new NativeThread(threadId))
+  }
+
+  get maxThreads() {
+    return this.#options.maxThreads
+  }
+
+  get minThreads() {
+    return this.#options.minThreads
+  }
+
+  /** Milliseconds since the pool was made. */
+  get duration() {
+    return performance.now() - this.#started
+  }
+
+  /** Every thread has a task running or waiting for it: a new task would queue. */
+  get needsDrain() {
+    return this.#saturated
   }
 
   /** Tasks accepted that no thread has started yet. */
@@ -324,12 +378,37 @@ class Pool extends EventEmitter {
     return this.#native.utilization
   }
 
+  /** Milliseconds tasks ran on a thread. */
   get runTime() {
-    return this.#native.runTime
+    return this.#native.times().runTime
   }
 
+  /** Milliseconds tasks waited in the queue. */
   get waitTime() {
-    return this.#native.waitTime
+    return this.#native.times().waitTime
+  }
+
+  /** Piscina's `histogram` member: `runTime` and `waitTime` together. */
+  get histogram() {
+    return this.#native.times()
+  }
+
+  /**
+   * Per task name: how many ended each way (`ok` or an error code) and their run and wait
+   * times, as the threads measured them. With `{ buckets }` (ms, ascending), each histogram
+   * also has `buckets`: the count of durations up to each bound, as Prometheus keeps them.
+   */
+  stats(options) {
+    const bounds = options?.buckets
+    if (bounds !== undefined && !(Array.isArray(bounds) && bounds.every((b) => typeof b === 'number' && b >= 0))) {
+      throw errors.invalidType('stats(options): buckets must be an array of numbers of ms ≥ 0')
+    }
+    const times = this.#native.timesByTask(bounds)
+    const stats = {}
+    TASKS.forEach((name, number) => {
+      stats[name] = { outcomes: { ...this.#outcomes[number] }, ...times[number] }
+    })
+    return stats
   }
 
   get tasks() {
@@ -375,6 +454,12 @@ class Pool extends EventEmitter {
     if (task === undefined || task.settled) return
     this.#release(task)
     task.settled = true
+    this.#fail(task, error)
+  }
+
+  #fail(task, error) {
+    const outcomes = this.#outcomes[task.number]
+    outcomes[error.code] = (outcomes[error.code] ?? 0) + 1
     task.reject(error)
   }
 
@@ -403,9 +488,10 @@ class Pool extends EventEmitter {
       if (task.settled) continue
       if (kind !== RESULT_KIND) {
         this.#release(task)
-        task.reject(errors.fromNative(kind, values[index]))
+        this.#fail(task, errors.fromNative(kind, values[index]))
       } else if (task.ResultBuilder === undefined) {
         this.#release(task)
+        this.#outcomes[task.number].ok++
         task.resolve(values[index])
       } else {
         this.#queueBuild(task, values[index], true)
@@ -414,7 +500,10 @@ class Pool extends EventEmitter {
     if (faults != null) {
       for (const message of faults) this.#fault(message)
     }
-    if (values.length > 0 && this.listenerCount('drain') > 0 && this.queueSize === 0) this.emit('drain')
+    if (this.#saturated && pending.size < this.#options.maxThreads) {
+      this.#saturated = false
+      this.emit('drain')
+    }
     if (exited) this.#resolveExited()
   }
 
@@ -446,6 +535,7 @@ class Pool extends EventEmitter {
       const result = task.builder.finish(value)
       this.#release(task)
       task.settled = true
+      this.#outcomes[task.number].ok++
       task.resolve(result)
     } catch (error) {
       this.#rejectEarly(task, errors.taskFailed(`building the result failed: ${error.message}`))

@@ -16,7 +16,7 @@ test('new Pool() sizes itself from availableParallelism, as Piscina does', async
     maxQueue: Infinity,
   })
   t.true(Object.isFrozen(pool.options))
-  t.is(pool.threads, pool.options.minThreads, 'minThreads start at once')
+  t.is(pool.threads.length, pool.options.minThreads, 'minThreads start at once')
   await pool.close()
 })
 
@@ -25,7 +25,7 @@ test('new Pool(n) and new Pool({ ... }) fill the other options', async (t) => {
   t.is(four.options.maxThreads, 4)
   const custom = new Pool({ maxThreads: 3, minThreads: 0, idleTimeout: 10, maxQueue: 'auto' })
   t.deepEqual(custom.options, { maxThreads: 3, minThreads: 0, idleTimeout: 10, maxQueue: 9 })
-  t.is(custom.threads, 0)
+  t.is(custom.threads.length, 0)
   const onlyMin = new Pool({ minThreads: 64 })
   t.is(onlyMin.options.maxThreads, 64, 'maxThreads grows to minThreads when only minThreads is given')
   await Promise.all([four.close(), custom.close(), onlyMin.close()])
@@ -190,7 +190,7 @@ test('close lets queued and running tasks finish, then refuses and stops the thr
   const values = await Promise.all(results)
   t.is(values[39], 63245986)
   await closed
-  t.is(pool.threads, 0)
+  t.is(pool.threads.length, 0)
   t.is(pool.completed, 200)
   t.is(pool.close(), closed, 'close is idempotent')
 })
@@ -204,7 +204,7 @@ test('destroy rejects queued and running tasks with ERR_POOL_CLOSED and stops th
   await t.throwsAsync(running, codeOf('ERR_POOL_CLOSED'))
   for (const promise of queued) await t.throwsAsync(promise, codeOf('ERR_POOL_CLOSED'))
   await destroyed
-  t.is(pool.threads, 0)
+  t.is(pool.threads.length, 0)
   await t.throwsAsync(pool.run(1, 'fib'), codeOf('ERR_POOL_CLOSED'))
   t.is(await pool.destroy(), undefined, 'destroy is idempotent')
 })
@@ -222,18 +222,18 @@ test('Symbol.asyncDispose closes the pool', async (t) => {
   const pool = new Pool(1)
   t.is(await pool.run(7, 'fib'), 13)
   await pool[Symbol.asyncDispose]()
-  t.is(pool.threads, 0)
+  t.is(pool.threads.length, 0)
   await t.throwsAsync(pool.run(1, 'fib'), codeOf('ERR_POOL_CLOSED'))
 })
 
 test('threads start on demand up to maxThreads and idle ones leave down to minThreads', async (t) => {
   const pool = new Pool({ maxThreads: 3, minThreads: 1, idleTimeout: 30 })
-  t.is(pool.threads, 1)
+  t.is(pool.threads.length, 1)
   const holders = [hold(pool), hold(pool), hold(pool), hold(pool)]
-  await eventually(t, () => pool.threads === 3 && pool.queueSize === 1, 'three running, one queued')
+  await eventually(t, () => pool.threads.length === 3 && pool.queueSize === 1, 'three running, one queued')
   for (const holder of holders) holder.release()
   await Promise.allSettled(holders.map((h) => h.promise))
-  await eventually(t, () => pool.threads === 1, 'idle threads above the minimum left')
+  await eventually(t, () => pool.threads.length === 1, 'idle threads above the minimum left')
   t.is(await pool.run(9, 'fib'), 34, 'the pool still works after shrinking')
   await pool.close()
 })
@@ -246,7 +246,8 @@ test('completed, runTime, waitTime and utilization describe the work done', asyn
   await pool.run({ n: 32, algorithm: 'recursive' }, 'fib')
   t.is(pool.completed, 101)
   for (const histogram of [pool.runTime, pool.waitTime]) {
-    t.deepEqual(Object.keys(histogram).sort(), ['count', 'max', 'mean', 'min', 'p50', 'p90', 'p99', 'stddev'])
+    t.deepEqual(Object.keys(histogram).sort(), ['count', 'max', 'mean', 'min', 'p50', 'p90', 'p99', 'stddev', 'sum'])
+    t.true(Math.abs(histogram.sum - histogram.mean * histogram.count) <= histogram.sum * 0.02 + 0.01)
     t.is(histogram.count, 101)
     t.true(histogram.min <= histogram.p50 && histogram.p50 <= histogram.p99 && histogram.p99 <= histogram.max)
   }
@@ -255,15 +256,111 @@ test('completed, runTime, waitTime and utilization describe the work done', asyn
   await pool.close()
 })
 
-test("'drain' is emitted once the queue is empty", async (t) => {
+test("needsDrain turns true with every thread promised a task, and 'drain' follows when one frees", async (t) => {
+  const pool = new Pool({ maxThreads: 2, minThreads: 2 })
+  const events = []
+  pool.on('needsDrain', () => events.push(['needsDrain', pool.needsDrain]))
+  pool.on('drain', () => events.push(['drain', pool.needsDrain, pool.queueSize]))
+  const first = hold(pool)
+  t.false(pool.needsDrain, 'one thread is still free')
+  const second = hold(pool)
+  t.true(pool.needsDrain, 'a third task would wait')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.deepEqual(events, [['needsDrain', true]], "'needsDrain' once, after run returned")
+  const queued = Array.from({ length: 100 }, (_, i) => pool.run(i % 30, 'fib'))
+  first.release()
+  await Promise.all(queued)
+  await eventually(t, () => events.length === 2, "'drain'")
+  t.deepEqual(events[1], ['drain', false, 0])
+  second.release()
+  await t.throwsAsync(second.promise)
+  t.is(events.length, 2, 'no drain without a needsDrain before it')
+  await pool.close()
+})
+
+test('threads lists one entry per live thread, numbered from 1', async (t) => {
+  const pool = new Pool({ maxThreads: 3, minThreads: 2 })
+  t.deepEqual(
+    pool.threads.map((thread) => thread.threadId),
+    [1, 2],
+  )
+  t.true(Object.isFrozen(pool.threads[0]))
+  const holders = [hold(pool), hold(pool), hold(pool)]
+  await eventually(t, () => pool.threads.length === 3, 'a third thread')
+  t.is(pool.threads[2].threadId, 3)
+  for (const holder of holders) holder.release()
+  await pool.close()
+  t.deepEqual(pool.threads, [])
+})
+
+test('maxThreads, minThreads and duration are read as Piscina has them', async (t) => {
+  const pool = new Pool({ maxThreads: 3, minThreads: 1 })
+  t.is(pool.maxThreads, 3)
+  t.is(pool.minThreads, 1)
+  const before = pool.duration
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  t.true(pool.duration - before >= 25, `${before} → ${pool.duration}`)
+  t.deepEqual(Object.keys(pool.histogram).sort(), ['runTime', 'waitTime'])
+  await pool.close()
+})
+
+test('close({ force: true }) rejects queued tasks with ERR_POOL_CLOSED and lets the running one go on', async (t) => {
+  const pool = new Pool({ maxThreads: 1, minThreads: 1 })
+  const running = hold(pool)
+  let runningSettled = false
+  const settle = () => (runningSettled = true)
+  running.promise.then(settle, settle)
+  await eventually(t, () => pool.stats().fib.waitTime.count === 1, 'the held task started')
+  const queued = Array.from({ length: 20 }, (_, i) => pool.run(i, 'fib'))
+  const closed = pool.close({ force: true })
+  for (const promise of queued) await t.throwsAsync(promise, codeOf('ERR_POOL_CLOSED'))
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.false(runningSettled, 'the running task was not cancelled')
+  t.is(pool.threads.length, 1)
+  running.release()
+  await t.throwsAsync(running.promise, codeOf('ERR_ABORTED'))
+  await closed
+  t.is(pool.threads.length, 0)
+  t.is(pool.close(), closed, 'a plain close after it is the same close')
+  await t.throwsAsync(pool.run(1, 'fib'), codeOf('ERR_POOL_CLOSED'))
+})
+
+test('close() refuses options that are not { force: boolean }', async (t) => {
+  const pool = new Pool(1)
+  await t.throwsAsync(pool.close('now'), codeOf('ERR_INVALID_ARG', TypeError))
+  await t.throwsAsync(pool.close({ force: 1 }), codeOf('ERR_INVALID_ARG', TypeError))
+  t.is(await pool.run(5, 'fib'), 5, 'the pool still runs')
+  await pool.close()
+})
+
+test('stats() counts each task by outcome and keeps its times apart from the others', async (t) => {
   const pool = new Pool(2)
-  let drains = 0
-  pool.on('drain', () => {
-    drains++
-    t.is(pool.queueSize, 0)
-  })
-  await Promise.all(Array.from({ length: 1000 }, (_, i) => pool.run(i % 30, 'fib')))
-  t.true(drains >= 1)
+  await Promise.all([
+    ...Array.from({ length: 30 }, (_, i) => pool.run(i, 'fib')),
+    ...Array.from({ length: 5 }, () => pool.run(Buffer.from('x'), 'hash')),
+  ])
+  await t.throwsAsync(pool.run(-1, 'fib'), codeOf('ERR_INVALID_ARG', RangeError))
+  await t.throwsAsync(pool.run({ data: 'x', algorithm: 'nope' }, 'hash'), { code: 'ERR_INVALID_ARG' })
+  const aborted = new AbortController()
+  const holder = pool.run({ n: 90, algorithm: 'recursive' }, { name: 'fib', signal: aborted.signal })
+  aborted.abort()
+  await t.throwsAsync(holder, codeOf('ERR_ABORTED'))
+  await pool.run({ n: 32, algorithm: 'recursive' }, 'fib')
+  const stats = pool.stats({ buckets: [0.001, 1, 10_000] })
+  t.deepEqual(Object.keys(stats), pool.tasks)
+  t.deepEqual(stats.fib.outcomes, { ok: 31, ERR_INVALID_ARG: 1, ERR_ABORTED: 1 })
+  t.deepEqual(stats.hash.outcomes, { ok: 5, ERR_INVALID_ARG: 1 })
+  t.deepEqual(stats.resize.outcomes, { ok: 0 })
+  t.is(stats.hash.runTime.count, 5, 'only tasks that ran are timed')
+  t.is(stats.resize.runTime.count, 0)
+  const fibRuns = stats.fib.runTime
+  t.true(fibRuns.count >= 31 && fibRuns.count <= 32, `${fibRuns.count}: the aborted one may have started`)
+  t.is(fibRuns.buckets.length, 3)
+  t.true(fibRuns.buckets[0] <= fibRuns.buckets[1] && fibRuns.buckets[1] <= fibRuns.buckets[2])
+  t.is(fibRuns.buckets[2], fibRuns.count, 'every run took less than 10 s')
+  t.true(fibRuns.buckets[1] >= 30 && fibRuns.buckets[1] < fibRuns.count, 'fib(32) took over 1 ms, the rest under')
+  t.is(pool.stats().fib.runTime.buckets, undefined)
+  t.throws(() => pool.stats({ buckets: ['1'] }), codeOf('ERR_INVALID_ARG', TypeError))
   await pool.close()
 })
 

@@ -45,7 +45,7 @@ test('a closing pool keeps the process alive until close resolves', (t) => {
     const { Pool } = require('.')
     const pool = new Pool(2)
     for (let i = 0; i < 1000; i++) pool.run(i % 60, 'fib')
-    pool.close().then(() => console.log('closed', pool.completed, pool.threads))
+    pool.close().then(() => console.log('closed', pool.completed, pool.threads.length))
   `,
   )
   t.is(result.status, 0, result.stderr)

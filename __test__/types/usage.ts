@@ -37,8 +37,14 @@ async function usage(): Promise<void> {
   )
   const format: 'jpeg' | 'png' | 'webp' = described.info.format
   const histogram: Histogram = pool.runTime
-  const count: number = pool.threads + pool.queueSize + pool.completed + pool.utilization
+  const count: number = pool.threads.length + pool.queueSize + pool.completed + pool.utilization
+  const firstThread: number | undefined = pool.threads[0]?.threadId
+  const fibRuns: number = pool.stats({ buckets: [1, 10] }).fib.runTime.count
+  const aborted: number | undefined = pool.stats().hash.outcomes.ERR_ABORTED
+  const saturated: boolean = pool.needsDrain
   pool.on('drain', () => {})
+  pool.on('needsDrain', () => {})
+  await pool.close({ force: true })
   pool.on('error', (error) => error.code satisfies 'ERR_POOL_FAULT')
   await pool.run(1, 'fib').catch((error: PoolError) => error.code satisfies string)
   void [
@@ -58,6 +64,10 @@ async function usage(): Promise<void> {
     format,
     histogram,
     count,
+    firstThread,
+    fibRuns,
+    aborted,
+    saturated,
   ]
 
   // @ts-expect-error no such hash algorithm

@@ -7,7 +7,9 @@ mod inbox;
 
 use crate::error::{Failure, Kind};
 use crate::js::{self, Decoder};
-use crate::pool::{CancelToken, CancelledWhile, Config, Engine, Job, Outcome, Refusal, Summary};
+use crate::pool::{
+    CancelToken, CancelledWhile, Config, Engine, Job, LabelTimes, Outcome, Refusal, Timing,
+};
 use crate::tasks::{registry, Registered, TaskResult};
 use inbox::{Delivery, Drained, Inbox, JobLine};
 use napi::bindgen_prelude::{Array, JsValue, Uint32ArraySlice, Uint8ArraySlice, Unknown};
@@ -62,6 +64,7 @@ pub struct PoolConfig {
 #[napi(object)]
 pub struct Histogram {
     pub count: f64,
+    pub sum: f64,
     pub mean: f64,
     pub stddev: f64,
     pub min: f64,
@@ -69,12 +72,16 @@ pub struct Histogram {
     pub p50: f64,
     pub p90: f64,
     pub p99: f64,
+    /// With `bounds`: for each bound (ms), how many durations were at most that long.
+    pub buckets: Option<Vec<f64>>,
 }
 
-impl From<Summary> for Histogram {
-    fn from(s: Summary) -> Self {
+impl Histogram {
+    fn new(timing: &Timing, bounds: Option<&[Duration]>) -> Self {
+        let s = timing.summary();
         Histogram {
             count: s.count as f64,
+            sum: s.sum,
             mean: s.mean,
             stddev: s.stddev,
             min: s.min,
@@ -82,8 +89,19 @@ impl From<Summary> for Histogram {
             p50: s.p50,
             p90: s.p90,
             p99: s.p99,
+            buckets: bounds.map(|bounds| {
+                let counts = timing.counts_up_to(bounds);
+                counts.into_iter().map(|count| count as f64).collect()
+            }),
         }
     }
+}
+
+/// One task's times on the threads.
+#[napi(object)]
+pub struct TaskTimes {
+    pub run_time: Histogram,
+    pub wait_time: Histogram,
 }
 
 /// A task `submit` refused: its place in the batch, and why.
@@ -126,6 +144,8 @@ pub struct NativePool {
     /// threads' exit. The process is kept alive exactly while this is above zero.
     in_flight: usize,
     shutting_down: bool,
+    /// `closeDroppingQueued` was called: a task that never ran was refused by the close.
+    queue_dropped: bool,
     referenced: bool,
 }
 
@@ -175,6 +195,7 @@ impl NativePool {
             kept: HashMap::new(),
             in_flight: 0,
             shutting_down: false,
+            queue_dropped: false,
             referenced: false,
         })
     }
@@ -237,6 +258,7 @@ impl NativePool {
                 id,
                 priority,
                 token,
+                label: tasks[index] as usize,
                 work,
             });
         }
@@ -336,6 +358,10 @@ impl NativePool {
                             Kind::TaskPanicked,
                             format!("the task panicked: {message}"),
                         )),
+                        Outcome::NotRun if self.queue_dropped => Err(Failure::new(
+                            Kind::PoolClosed,
+                            "the pool was closed with force before the task started",
+                        )),
                         Outcome::NotRun => Err(Failure::cancelled()),
                     };
                     (value, RESULT_KIND)
@@ -378,6 +404,15 @@ impl NativePool {
         self.core.engine.close();
     }
 
+    /// Takes no more tasks; queued ones are delivered as not run, running ones finish; then
+    /// the threads exit and `drain` reports `exited`.
+    #[napi]
+    pub fn close_dropping_queued(&mut self, env: Env) {
+        self.begin_shutdown(&env);
+        self.queue_dropped = true;
+        self.core.engine.close_dropping_queued();
+    }
+
     /// Takes no more tasks; queued ones are delivered as not run, running ones cancelled.
     #[napi]
     pub fn destroy(&mut self, env: Env) {
@@ -385,9 +420,10 @@ impl NativePool {
         self.core.engine.destroy();
     }
 
+    /// The numbers of the live threads, in the order they were started.
     #[napi(getter)]
-    pub fn threads(&self) -> u32 {
-        self.core.engine.threads() as u32
+    pub fn threads(&self) -> Vec<u32> {
+        self.core.engine.threads()
     }
 
     #[napi(getter)]
@@ -405,14 +441,28 @@ impl NativePool {
         self.core.engine.utilization()
     }
 
-    #[napi(getter)]
-    pub fn run_time(&self) -> Histogram {
-        self.core.engine.run_time().into()
+    /// Every task's times together.
+    #[napi]
+    pub fn times(&self) -> TaskTimes {
+        task_times(&self.core.engine.times(), None)
     }
 
-    #[napi(getter)]
-    pub fn wait_time(&self) -> Histogram {
-        self.core.engine.wait_time().into()
+    /// Each task's times, in the order of `taskNames()`; with `bounds_ms`, each histogram
+    /// also counts the durations up to each bound.
+    #[napi]
+    pub fn times_by_task(&self, bounds_ms: Option<Vec<f64>>) -> Vec<TaskTimes> {
+        let bounds: Option<Vec<Duration>> = bounds_ms.map(|bounds| {
+            bounds
+                .iter()
+                .map(|&ms| Duration::try_from_secs_f64(ms / 1e3).unwrap_or(Duration::MAX))
+                .collect()
+        });
+        let mut by_label = self.core.engine.times_by_label();
+        by_label.resize_with(REGISTRY.len(), LabelTimes::default);
+        by_label
+            .iter()
+            .map(|times| task_times(times, bounds.as_deref()))
+            .collect()
     }
 
     fn begin_shutdown(&mut self, env: &Env) {
@@ -428,6 +478,13 @@ impl NativePool {
             self.referenced = wanted;
             self.core.inbox.set_referenced(env, wanted);
         }
+    }
+}
+
+fn task_times(times: &LabelTimes, bounds: Option<&[Duration]>) -> TaskTimes {
+    TaskTimes {
+        run_time: Histogram::new(&times.run, bounds),
+        wait_time: Histogram::new(&times.wait, bounds),
     }
 }
 

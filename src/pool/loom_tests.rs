@@ -86,6 +86,7 @@ fn job(id: u32, token: Option<Arc<CancelToken>>) -> Job<u32> {
         id,
         priority: 0.0,
         token,
+        label: 0,
         work: Box::new(move |_| id),
     }
 }

@@ -9,7 +9,7 @@ mod sync;
 #[cfg(test)]
 pub(crate) use cancel::testing;
 pub use cancel::{CancelToken, CancelledWhile, Ctx};
-pub use stats::Summary;
+pub use stats::{LabelTimes, Summary, Timing};
 
 use queue::PriorityQueue;
 use stats::Stats;
@@ -42,6 +42,9 @@ pub struct Job<O> {
     pub priority: f64,
     /// Present when the job can be cancelled on its own (abort, timeout).
     pub token: Option<Arc<CancelToken>>,
+    /// Which times the job is counted under in `Engine::times_by_label` (the bridge
+    /// uses the task's number; the engine knows no task by name).
+    pub label: usize,
     pub work: Work<O>,
 }
 
@@ -70,10 +73,13 @@ pub trait Sink<O>: Send + Sync + 'static {
     fn fault(&self, message: String);
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Ordered by how much each gives up: a shutdown can only move down this list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Shutdown {
     /// Take no more jobs; finish the queued ones; then exit.
     Close,
+    /// Take no more jobs; drop the queued ones; let the running ones finish; exit.
+    CloseDroppingQueued,
     /// Take no more jobs; drop the queued ones; cancel the running ones; exit.
     Destroy,
 }
@@ -89,8 +95,10 @@ struct State<O> {
     /// Jobs still in `queue` whose token was cancelled there: already delivered as
     /// `NotRun`, dropped unseen when popped. Never more than `queue.len()`.
     cancelled_in_queue: usize,
-    /// Threads spawned (or being spawned) that have not left their loop.
-    live: usize,
+    /// The numbers of the threads spawned (or being spawned) that have not left their
+    /// loop, in the order they were counted; numbers count up from 1 and are never reused.
+    live: Vec<u32>,
+    last_thread_number: u32,
     /// Threads out of work (spinning or asleep on `work_ready`) that no one has
     /// notified yet.
     idle: usize,
@@ -114,11 +122,19 @@ impl<O> State<O> {
         waiting.saturating_sub(max_threads - self.running)
     }
 
-    /// A thread left (or never started): true if the caller must report the exit.
-    fn thread_gone(&mut self) -> bool {
-        assert!(self.live > 0, "a thread left that was never counted");
-        self.live -= 1;
-        let report = self.live == 0 && self.shutdown.is_some() && !self.exit_reported;
+    /// Counts a thread about to be spawned; its number.
+    fn count_thread(&mut self) -> u32 {
+        self.last_thread_number += 1;
+        self.live.push(self.last_thread_number);
+        self.last_thread_number
+    }
+
+    /// Thread `number` left (or never started): true if the caller must report the exit.
+    fn thread_gone(&mut self, number: u32) -> bool {
+        let place = self.live.iter().position(|&live| live == number);
+        self.live
+            .remove(place.expect("a thread left that was never counted"));
+        let report = self.live.is_empty() && self.shutdown.is_some() && !self.exit_reported;
         self.exit_reported |= report;
         report
     }
@@ -148,12 +164,14 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
     pub fn new(config: Config, sink: S) -> Self {
         assert!(config.max_threads >= 1 && config.min_threads <= config.max_threads);
         let min_threads = config.min_threads;
+        let max_threads = config.max_threads;
         let shared = Arc::new(Shared {
             config,
             state: Mutex::new(State {
                 queue: PriorityQueue::default(),
                 cancelled_in_queue: 0,
-                live: min_threads,
+                live: Vec::with_capacity(max_threads),
+                last_thread_number: 0,
                 idle: 0,
                 spinning: 0,
                 notified: 0,
@@ -168,7 +186,11 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
             sink,
             handles: Mutex::new(Vec::new()),
         });
-        spawn_workers(&shared, min_threads);
+        let first = {
+            let mut state = shared.state.lock();
+            (0..min_threads).map(|_| state.count_thread()).collect()
+        };
+        spawn_workers(&shared, first);
         Self { shared }
     }
 
@@ -177,7 +199,7 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
         let shared = &self.shared;
         let enqueued = Instant::now();
         let mut refused = Vec::new();
-        let (mut to_wake, mut to_spawn) = (0, 0);
+        let (mut to_wake, mut to_spawn) = (0, Vec::new());
         {
             let mut state = shared.state.lock();
             for job in jobs {
@@ -198,9 +220,8 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
                     if state.notified > state.spinning {
                         to_wake += 1;
                     }
-                } else if state.live < shared.config.max_threads {
-                    state.live += 1;
-                    to_spawn += 1;
+                } else if state.live.len() < shared.config.max_threads {
+                    to_spawn.push(state.count_thread());
                 }
             }
             shared
@@ -233,6 +254,12 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
         self.begin_shutdown(Shutdown::Close);
     }
 
+    /// Takes no more jobs, delivers the queued ones as `NotRun`, lets the running ones
+    /// finish, then the threads exit.
+    pub fn close_dropping_queued(&self) {
+        self.begin_shutdown(Shutdown::CloseDroppingQueued);
+    }
+
     /// Takes no more jobs, delivers the queued ones as `NotRun`, cancels the running ones.
     pub fn destroy(&self) {
         self.begin_shutdown(Shutdown::Destroy);
@@ -241,13 +268,15 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
     fn begin_shutdown(&self, how: Shutdown) {
         let shared = &self.shared;
         let mut state = shared.state.lock();
-        if state.shutdown == Some(Shutdown::Destroy) || state.shutdown == Some(how) {
+        if state.shutdown >= Some(how) {
             return;
         }
         state.shutdown = Some(how);
         let mut dropped = Vec::new();
         if how == Shutdown::Destroy {
             shared.destroyed.store(true, Ordering::Relaxed);
+        }
+        if how >= Shutdown::CloseDroppingQueued {
             for queued in state.queue.drain() {
                 let already_delivered = queued.job.token.as_ref().is_some_and(|t| !t.start());
                 if !already_delivered {
@@ -256,7 +285,7 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
             }
             state.cancelled_in_queue = 0;
         }
-        let report_exit = state.live == 0 && !state.exit_reported;
+        let report_exit = state.live.is_empty() && !state.exit_reported;
         state.exit_reported |= report_exit;
         drop(state);
         shared.work_ready.notify_all();
@@ -278,8 +307,9 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
         }
     }
 
-    pub fn threads(&self) -> usize {
-        self.shared.state.lock().live
+    /// The numbers of the live threads, in the order they were started.
+    pub fn threads(&self) -> Vec<u32> {
+        self.shared.state.lock().live.clone()
     }
 
     /// Jobs accepted that no thread has started yet.
@@ -297,12 +327,14 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
         self.shared.state.lock().stats.utilization(max_threads)
     }
 
-    pub fn run_time(&self) -> Summary {
-        self.shared.state.lock().stats.run_time()
+    /// The run and wait times of every job so far.
+    pub fn times(&self) -> LabelTimes {
+        self.shared.state.lock().stats.all()
     }
 
-    pub fn wait_time(&self) -> Summary {
-        self.shared.state.lock().stats.wait_time()
+    /// The run and wait times by the jobs' `label` (labels never seen have empty times).
+    pub fn times_by_label(&self) -> Vec<LabelTimes> {
+        self.shared.state.lock().stats.by_label().to_vec()
     }
 }
 
@@ -313,13 +345,13 @@ impl<O: Send + 'static, S: Sink<O>> Drop for Engine<O, S> {
     }
 }
 
-/// Starts `count` threads already counted in `State::live`.
-fn spawn_workers<O: Send + 'static, S: Sink<O>>(shared: &Arc<Shared<O, S>>, count: usize) {
-    for _ in 0..count {
+/// Starts the threads of these numbers, already counted in `State::live`.
+fn spawn_workers<O: Send + 'static, S: Sink<O>>(shared: &Arc<Shared<O, S>>, numbers: Vec<u32>) {
+    for number in numbers {
         let worker = Arc::clone(shared);
         match sync::Builder::new()
             .name("cisterna-worker".into())
-            .spawn(move || serve(worker))
+            .spawn(move || serve(worker, number))
         {
             Ok(handle) => {
                 let mut handles = shared.handles.lock();
@@ -327,7 +359,7 @@ fn spawn_workers<O: Send + 'static, S: Sink<O>>(shared: &Arc<Shared<O, S>>, coun
                 handles.push(handle);
             }
             Err(error) => {
-                let report_exit = shared.state.lock().thread_gone();
+                let report_exit = shared.state.lock().thread_gone(number);
                 shared
                     .sink
                     .fault(format!("could not start a native thread: {error}"));
@@ -341,7 +373,7 @@ fn spawn_workers<O: Send + 'static, S: Sink<O>>(shared: &Arc<Shared<O, S>>, coun
 
 /// A worker's life: take the best job, run it, deliver it; sleep when there is none;
 /// leave when idle too long above `min_threads`, or when the pool shuts down.
-fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>) {
+fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) {
     let config = &shared.config;
     let mut state = shared.state.lock();
     'serve: loop {
@@ -353,12 +385,13 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>) {
             }
             state.running += 1;
             let started = Instant::now();
+            let label = job.label;
             state
                 .stats
-                .record_wait(started.saturating_duration_since(enqueued));
+                .record_wait(label, started.saturating_duration_since(enqueued));
             let (id, outcome) = MutexGuard::unlocked(&mut state, || run(&shared, job));
             state.running -= 1;
-            state.stats.record_run(started.elapsed());
+            state.stats.record_run(label, started.elapsed());
             // Recorded first, so a caller that sees the result also sees it counted.
             MutexGuard::unlocked(&mut state, || shared.sink.deliver(id, outcome));
             continue;
@@ -382,7 +415,7 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>) {
                 state.idle -= 1;
                 continue 'serve;
             }
-            let may_leave = state.live > config.min_threads;
+            let may_leave = state.live.len() > config.min_threads;
             if timed_out && may_leave {
                 state.idle -= 1;
                 break 'serve;
@@ -398,7 +431,7 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>) {
             };
         }
     }
-    let report_exit = state.thread_gone();
+    let report_exit = state.thread_gone(number);
     drop(state);
     if report_exit {
         shared.sink.threads_exited();

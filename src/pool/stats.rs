@@ -1,4 +1,4 @@
-//! What the pool measures of itself: run and wait times, completions, utilization.
+//! What the pool measures of itself: run and wait times per label, completions, utilization.
 
 use hdrhistogram::Histogram;
 use std::time::{Duration, Instant};
@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Summary {
     pub count: u64,
+    /// Of all values, exact (the percentiles are within 1 %).
+    pub sum: f64,
     pub mean: f64,
     pub stddev: f64,
     pub min: f64,
@@ -16,65 +18,115 @@ pub struct Summary {
     pub p99: f64,
 }
 
-/// Recorded under the scheduler's lock, which each worker takes anyway between jobs,
-/// so the figures cost no lock of their own.
-pub struct Stats {
-    started: Instant,
-    /// Nanoseconds each job spent on a thread.
-    run_time: Histogram<u64>,
-    /// Nanoseconds each job waited between `submit` and a thread picking it up.
-    wait_time: Histogram<u64>,
-    busy: Duration,
-    completed: u64,
+/// One kind of duration (running, or waiting) of the jobs of one label.
+#[derive(Clone)]
+pub struct Timing {
+    /// Nanoseconds, two significant digits, auto-resizing: any duration fits, and a
+    /// histogram stays a few KiB.
+    histogram: Histogram<u64>,
+    sum: Duration,
 }
 
 const NANOS_PER_MS: f64 = 1e6;
 
-fn summarize(histogram: &Histogram<u64>) -> Summary {
-    if histogram.is_empty() {
-        return Summary::default();
-    }
-    let ms = |nanos: u64| nanos as f64 / NANOS_PER_MS;
-    Summary {
-        count: histogram.len(),
-        mean: histogram.mean() / NANOS_PER_MS,
-        stddev: histogram.stdev() / NANOS_PER_MS,
-        min: ms(histogram.min()),
-        max: ms(histogram.max()),
-        p50: ms(histogram.value_at_quantile(0.5)),
-        p90: ms(histogram.value_at_quantile(0.9)),
-        p99: ms(histogram.value_at_quantile(0.99)),
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            histogram: Histogram::new(2).expect("2 significant digits is a valid precision"),
+            sum: Duration::ZERO,
+        }
     }
 }
 
-fn record(histogram: &mut Histogram<u64>, duration: Duration) {
-    let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX / 2);
-    // An auto-resizing histogram refuses only values past u64's range, excluded above.
-    histogram
-        .record(nanos.max(1))
-        .expect("an auto-resizing histogram takes any u64");
+impl Timing {
+    fn record(&mut self, duration: Duration) {
+        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX / 2);
+        // An auto-resizing histogram refuses only values past u64's range, excluded above.
+        self.histogram
+            .record(nanos.max(1))
+            .expect("an auto-resizing histogram takes any u64");
+        self.sum += duration;
+    }
+
+    fn add(&mut self, other: &Timing) {
+        self.histogram
+            .add(&other.histogram)
+            .expect("an auto-resizing histogram takes any other");
+        self.sum += other.sum;
+    }
+
+    pub fn summary(&self) -> Summary {
+        let histogram = &self.histogram;
+        if histogram.is_empty() {
+            return Summary::default();
+        }
+        let ms = |nanos: u64| nanos as f64 / NANOS_PER_MS;
+        Summary {
+            count: histogram.len(),
+            sum: self.sum.as_secs_f64() * 1e3,
+            mean: histogram.mean() / NANOS_PER_MS,
+            stddev: histogram.stdev() / NANOS_PER_MS,
+            min: ms(histogram.min()),
+            max: ms(histogram.max()),
+            p50: ms(histogram.value_at_quantile(0.5)),
+            p90: ms(histogram.value_at_quantile(0.9)),
+            p99: ms(histogram.value_at_quantile(0.99)),
+        }
+    }
+
+    /// For each bound, how many durations were at most that long, as Prometheus counts
+    /// its buckets (cumulative; within the histogram's 1 % near a bound).
+    pub fn counts_up_to(&self, bounds: &[Duration]) -> Vec<u64> {
+        bounds
+            .iter()
+            .map(|bound| {
+                let nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX / 2);
+                self.histogram.count_between(0, nanos)
+            })
+            .collect()
+    }
+}
+
+/// The run and wait times of the jobs of one label.
+#[derive(Clone, Default)]
+pub struct LabelTimes {
+    pub run: Timing,
+    pub wait: Timing,
+}
+
+/// Recorded under the scheduler's lock, which each worker takes anyway between jobs,
+/// so the figures cost no lock of their own.
+pub struct Stats {
+    started: Instant,
+    /// By the jobs' `label`.
+    by_label: Vec<LabelTimes>,
+    busy: Duration,
+    completed: u64,
 }
 
 impl Stats {
     pub fn new() -> Self {
-        // Two significant digits (percentiles within 1 %), auto-resizing: any duration
-        // fits, and a pool's histograms stay a few KiB.
-        let histogram = || Histogram::new(2).expect("2 significant digits is a valid precision");
         Self {
             started: Instant::now(),
-            run_time: histogram(),
-            wait_time: histogram(),
+            by_label: Vec::new(),
             busy: Duration::ZERO,
             completed: 0,
         }
     }
 
-    pub fn record_wait(&mut self, waited: Duration) {
-        record(&mut self.wait_time, waited);
+    fn label(&mut self, label: usize) -> &mut LabelTimes {
+        if label >= self.by_label.len() {
+            self.by_label.resize_with(label + 1, LabelTimes::default);
+        }
+        &mut self.by_label[label]
     }
 
-    pub fn record_run(&mut self, ran: Duration) {
-        record(&mut self.run_time, ran);
+    pub fn record_wait(&mut self, label: usize, waited: Duration) {
+        self.label(label).wait.record(waited);
+    }
+
+    pub fn record_run(&mut self, label: usize, ran: Duration) {
+        self.label(label).run.record(ran);
         self.busy += ran;
         self.completed += 1;
     }
@@ -83,12 +135,19 @@ impl Stats {
         self.completed
     }
 
-    pub fn run_time(&self) -> Summary {
-        summarize(&self.run_time)
+    /// Every label's times merged.
+    pub fn all(&self) -> LabelTimes {
+        let mut all = LabelTimes::default();
+        for times in &self.by_label {
+            all.run.add(&times.run);
+            all.wait.add(&times.wait);
+        }
+        all
     }
 
-    pub fn wait_time(&self) -> Summary {
-        summarize(&self.wait_time)
+    /// The times of each label seen, by label (labels never seen have empty times).
+    pub fn by_label(&self) -> &[LabelTimes] {
+        &self.by_label
     }
 
     /// Time spent running jobs over the capacity since the pool started, 0..=1.
@@ -109,23 +168,52 @@ mod tests {
     fn summaries_are_in_milliseconds() {
         let mut stats = Stats::new();
         for ms in [1, 2, 3, 4, 100] {
-            stats.record_run(Duration::from_millis(ms));
+            stats.record_run(0, Duration::from_millis(ms));
         }
-        let run = stats.run_time();
+        let run = stats.all().run.summary();
         assert_eq!(run.count, 5);
         assert_eq!(stats.completed(), 5);
+        assert!((run.sum - 110.0).abs() < 1e-9, "{run:?}");
         assert!((run.min - 1.0).abs() < 0.02, "{run:?}");
         assert!((run.max - 100.0).abs() < 1.0, "{run:?}");
         assert!((run.p50 - 3.0).abs() < 0.03, "{run:?}");
         assert!((run.mean - 22.0).abs() < 0.3, "{run:?}");
-        assert_eq!(stats.wait_time(), Summary::default());
+        assert_eq!(stats.all().wait.summary(), Summary::default());
+    }
+
+    #[test]
+    fn labels_are_kept_apart_and_merged() {
+        let mut stats = Stats::new();
+        stats.record_run(2, Duration::from_millis(10));
+        stats.record_run(2, Duration::from_millis(30));
+        stats.record_wait(0, Duration::from_millis(5));
+        stats.record_run(0, Duration::from_millis(1));
+        let labels = stats.by_label();
+        assert_eq!(labels.len(), 3);
+        assert_eq!(labels[1].run.summary().count, 0);
+        assert_eq!(labels[2].run.summary().count, 2);
+        assert!((labels[2].run.summary().sum - 40.0).abs() < 1e-9);
+        assert_eq!(labels[0].wait.summary().count, 1);
+        assert_eq!(stats.all().run.summary().count, 3);
+        assert!((stats.all().run.summary().sum - 41.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bucket_counts_are_cumulative() {
+        let mut timing = Timing::default();
+        for ms in [1, 4, 4, 20, 900] {
+            timing.record(Duration::from_millis(ms));
+        }
+        let bounds = [2, 5, 50, 1000].map(Duration::from_millis);
+        assert_eq!(timing.counts_up_to(&bounds), [1, 3, 4, 5]);
+        assert_eq!(timing.counts_up_to(&[Duration::from_micros(10)]), [0]);
     }
 
     #[test]
     fn utilization_stays_within_bounds() {
         let mut stats = Stats::new();
         assert_eq!(stats.utilization(2), 0.0);
-        stats.record_run(Duration::from_secs(3600));
+        stats.record_run(0, Duration::from_secs(3600));
         assert_eq!(stats.utilization(2), 1.0);
     }
 }

@@ -49,6 +49,7 @@ fn job(id: u32, work: impl FnOnce(&Ctx) -> u64 + Send + 'static) -> Job<u64> {
         id,
         priority: 0.0,
         token: None,
+        label: 0,
         work: Box::new(work),
     }
 }
@@ -98,8 +99,8 @@ fn every_job_is_delivered_exactly_once() {
         }
     }
     wait_until("all counted", || engine.completed() == 10_000);
-    assert_eq!(engine.run_time().count, 10_000);
-    assert_eq!(engine.wait_time().count, 10_000);
+    assert_eq!(engine.times().run.summary().count, 10_000);
+    assert_eq!(engine.times().wait.summary().count, 10_000);
     assert_eq!(engine.queue_size(), 0);
 }
 
@@ -189,7 +190,7 @@ fn a_panic_is_delivered_and_the_pool_goes_on() {
     assert_eq!(next(&events), Event::Done(1, Err("boom 42".into())));
     engine.submit(vec![job(2, |_| 2)]);
     assert_eq!(next(&events), Event::Done(2, Ok(2)));
-    assert_eq!(engine.threads(), 1);
+    assert_eq!(engine.threads().len(), 1);
 }
 
 #[test]
@@ -200,7 +201,7 @@ fn threads_grow_on_demand_to_the_maximum_and_shrink_to_the_minimum() {
         idle_timeout: Duration::from_millis(50),
         max_queue: usize::MAX,
     });
-    wait_until("the minimum has started", || engine.threads() == 1);
+    wait_until("the minimum has started", || engine.threads().len() == 1);
     let gates: Vec<_> = (0..5).map(gate).collect();
     let mut opens = Vec::new();
     let mut starts = Vec::new();
@@ -213,7 +214,7 @@ fn threads_grow_on_demand_to_the_maximum_and_shrink_to_the_minimum() {
         })
         .collect();
     engine.submit(jobs);
-    assert_eq!(engine.threads(), 3, "never more than max_threads");
+    assert_eq!(engine.threads().len(), 3, "never more than max_threads");
     for started in &starts[..3] {
         started.recv().unwrap();
     }
@@ -223,10 +224,10 @@ fn threads_grow_on_demand_to_the_maximum_and_shrink_to_the_minimum() {
         assert!(matches!(next(&events), Event::Done(..)));
     }
     wait_until("idle threads above the minimum left", || {
-        engine.threads() == 1
+        engine.threads().len() == 1
     });
     thread::sleep(Duration::from_millis(150));
-    assert_eq!(engine.threads(), 1, "the minimum stays");
+    assert_eq!(engine.threads().len(), 1, "the minimum stays");
 }
 
 #[test]
@@ -270,7 +271,7 @@ fn close_finishes_queued_jobs_then_refuses_and_reports_the_exit() {
     }
     assert_eq!(done, 100);
     engine.join();
-    assert_eq!(engine.threads(), 0);
+    assert!(engine.threads().is_empty());
 }
 
 #[test]
@@ -311,9 +312,88 @@ fn destroy_drops_queued_jobs_and_cancels_running_ones() {
 }
 
 #[test]
+fn closing_with_the_queue_dropped_lets_the_running_job_finish() {
+    let (engine, events) = engine(1, 1);
+    let (blocker, open, started) = gate(0);
+    engine.submit(vec![blocker]);
+    started.recv().unwrap();
+    engine.submit((1..4).map(|id| job(id, move |_| id as u64)).collect());
+    engine.close_dropping_queued();
+    for id in 1..4 {
+        assert_eq!(next(&events), Event::NotRun(id));
+    }
+    open.send(()).unwrap();
+    assert_eq!(next(&events), Event::Done(0, Ok(0)), "not cancelled");
+    assert_eq!(next(&events), Event::Exited);
+    // A plain close after it gives up nothing more, and reports nothing twice.
+    engine.close();
+    assert!(events.recv_timeout(Duration::from_millis(50)).is_err());
+}
+
+#[test]
+fn times_are_kept_by_label() {
+    let (engine, events) = engine(1, 1);
+    let labelled = |id, label, millis| Job {
+        label,
+        ..job(id, move |_| {
+            thread::sleep(Duration::from_millis(millis));
+            0
+        })
+    };
+    engine.submit(vec![
+        labelled(0, 2, 20),
+        labelled(1, 0, 1),
+        labelled(2, 2, 20),
+    ]);
+    for _ in 0..3 {
+        next(&events);
+    }
+    wait_until("all counted", || engine.completed() == 3);
+    let by_label = engine.times_by_label();
+    assert_eq!(by_label.len(), 3);
+    let (zero, one, two) = (
+        by_label[0].run.summary(),
+        by_label[1].run.summary(),
+        by_label[2].run.summary(),
+    );
+    assert_eq!((zero.count, one.count, two.count), (1, 0, 2));
+    assert!(two.sum >= 40.0 && two.min >= 19.0, "{two:?}");
+    assert_eq!(by_label[2].wait.summary().count, 2);
+    assert_eq!(engine.times().run.summary().count, 3);
+}
+
+#[test]
+fn threads_are_numbered_in_the_order_they_started() {
+    let (engine, events) = engine_with(Config {
+        max_threads: 2,
+        min_threads: 0,
+        idle_timeout: Duration::from_millis(30),
+        max_queue: usize::MAX,
+    });
+    assert!(engine.threads().is_empty());
+    let (first, open_first, first_started) = gate(0);
+    let (second, open_second, second_started) = gate(1);
+    engine.submit(vec![first, second]);
+    first_started.recv().unwrap();
+    second_started.recv().unwrap();
+    let mut numbers = engine.threads();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2]);
+    drop((open_first, open_second));
+    next(&events);
+    next(&events);
+    wait_until("idle threads left", || engine.threads().is_empty());
+    let (third, open_third, third_started) = gate(2);
+    engine.submit(vec![third]);
+    third_started.recv().unwrap();
+    assert_eq!(engine.threads(), [3], "numbers are never reused");
+    drop(open_third);
+}
+
+#[test]
 fn dropping_the_engine_stops_and_joins_its_threads() {
     let (engine, events) = engine(2, 2);
-    wait_until("threads started", || engine.threads() == 2);
+    wait_until("threads started", || engine.threads().len() == 2);
     drop(engine);
     assert_eq!(next(&events), Event::Exited);
 }
