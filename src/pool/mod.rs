@@ -116,10 +116,11 @@ struct State<O> {
 }
 
 impl<O> State<O> {
-    /// Jobs waiting beyond those a free thread would start at once: what `max_queue` bounds.
-    fn waiting_beyond_free_threads(&self, max_threads: usize) -> usize {
+    /// Whether one more job would wait beyond those a free thread would start at once
+    /// past `max_queue` (0 too: a job a free thread takes at once never waits).
+    fn queue_is_full(&self, max_threads: usize, max_queue: usize) -> bool {
         let waiting = self.queue.len() - self.cancelled_in_queue;
-        waiting.saturating_sub(max_threads - self.running)
+        (waiting + 1).saturating_sub(max_threads - self.running) > max_queue
     }
 
     /// Counts a thread about to be spawned; its number.
@@ -207,9 +208,7 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
                     refused.push((job, Refusal::Closed));
                     continue;
                 }
-                if state.waiting_beyond_free_threads(shared.config.max_threads)
-                    >= shared.config.max_queue
-                {
+                if state.queue_is_full(shared.config.max_threads, shared.config.max_queue) {
                     refused.push((job, Refusal::QueueFull));
                     continue;
                 }

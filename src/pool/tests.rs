@@ -255,6 +255,30 @@ fn max_queue_bounds_the_jobs_waiting_beyond_free_threads() {
 }
 
 #[test]
+fn max_queue_zero_takes_a_job_only_when_a_thread_is_free() {
+    let (engine, events) = engine_with(Config {
+        max_threads: 2,
+        min_threads: 0,
+        idle_timeout: Duration::from_secs(60),
+        max_queue: 0,
+    });
+    let (first, open_first, first_started) = gate(0);
+    let (second, open_second, second_started) = gate(1);
+    assert!(engine.submit(vec![first, second]).is_empty());
+    first_started.recv().unwrap();
+    second_started.recv().unwrap();
+    let refused = engine.submit(vec![job(2, |_| 2)]);
+    assert_eq!(refused[0].1, Refusal::QueueFull);
+    open_first.send(()).unwrap();
+    assert_eq!(next(&events), Event::Done(0, Ok(0)));
+    wait_until("a thread is free", || {
+        engine.submit(vec![job(3, |_| 3)]).is_empty()
+    });
+    assert_eq!(next(&events), Event::Done(3, Ok(3)));
+    drop(open_second);
+}
+
+#[test]
 fn close_finishes_queued_jobs_then_refuses_and_reports_the_exit() {
     let (engine, events) = engine(2, 0);
     engine.submit((0..100).map(|id| job(id, move |_| id as u64)).collect());
