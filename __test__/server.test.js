@@ -1,0 +1,235 @@
+'use strict'
+// examples/server.js, run as users run it (its own process, real HTTP), its answers held
+// against node:crypto, Papa Parse, sharp and bcryptjs.
+
+const test = require('ava')
+const { spawn } = require('node:child_process')
+const { createHash } = require('node:crypto')
+const path = require('node:path')
+const bcryptjs = require('bcryptjs')
+const sharp = require('sharp')
+const { photo, prng } = require('../fixtures/images.js')
+const { parseQuietly } = require('../fixtures/papa.js')
+
+const SERVER = path.join(__dirname, '..', 'examples', 'server.js')
+
+/** Starts the example on a free port; resolves once it listens. */
+function startServer(env = {}) {
+  const child = spawn(process.execPath, [SERVER], {
+    env: { ...process.env, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr })))
+  return new Promise((resolve, reject) => {
+    let stdout = ''
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+      const match = /listening on (http:\/\/\S+)/.exec(stdout)
+      if (match) resolve({ url: match[1], child, exited })
+    })
+    exited.then(({ code }) => reject(new Error(`the server exited (${code}) before listening: ${stderr}`)))
+  })
+}
+
+function request(url, route, { body, json, method = body === undefined && json === undefined ? 'GET' : 'POST' } = {}) {
+  const headers = {}
+  if (json !== undefined) {
+    headers['content-type'] = 'application/json'
+    body = typeof json === 'string' ? json : JSON.stringify(json)
+  }
+  return fetch(url + route, { method, body, headers })
+}
+
+test.before(async (t) => {
+  t.context.server = await startServer()
+  t.context.url = t.context.server.url
+})
+
+test.after.always(async (t) => {
+  t.context.server?.child.kill('SIGKILL')
+})
+
+test('GET /health is ok', async (t) => {
+  const response = await request(t.context.url, '/health')
+  t.is(response.status, 200)
+  t.is(await response.text(), 'ok')
+})
+
+test('POST /hash gives node:crypto digests for every algorithm it shares', async (t) => {
+  const random = prng(7)
+  const bodies = [
+    Buffer.alloc(0),
+    Buffer.from('abc'),
+    Buffer.from(Array.from({ length: 3 << 20 }, () => random() * 256)),
+  ]
+  for (const algorithm of ['sha256', 'sha1', 'md5', 'sha512', 'sha3-256']) {
+    for (const body of bodies) {
+      const response = await request(t.context.url, `/hash?algorithm=${algorithm}`, { body })
+      t.is(response.status, 200)
+      t.is(
+        await response.text(),
+        createHash(algorithm).update(body).digest('hex'),
+        `${algorithm} of ${body.length} bytes`,
+      )
+    }
+  }
+  const plain = await request(t.context.url, '/hash', { body: 'abc' })
+  t.is(await plain.text(), createHash('sha256').update('abc').digest('hex'), 'sha256 by default')
+})
+
+test('POST /resize answers the image sharp would size, with its content type', async (t) => {
+  const input = await photo(640, 480, 'jpeg')
+  for (const [query, width, height, format] of [
+    ['width=160&height=100&fit=cover&format=png', 160, 100, 'png'],
+    ['width=160&fit=inside', 160, 120, 'jpeg'],
+    ['width=100&height=100&fit=contain&format=webp&quality=50', 100, 100, 'webp'],
+  ]) {
+    const response = await request(t.context.url, `/resize?${query}`, { body: input })
+    t.is(response.status, 200, query)
+    t.is(response.headers.get('content-type'), `image/${format}`)
+    const image = Buffer.from(await response.arrayBuffer())
+    const metadata = await sharp(image).metadata()
+    t.deepEqual([metadata.width, metadata.height, metadata.format], [width, height, format], query)
+    const { searchParams } = new URL(`http://x/?${query}`)
+    const resize = { width: Number(searchParams.get('width')), fit: searchParams.get('fit') }
+    if (searchParams.has('height')) resize.height = Number(searchParams.get('height'))
+    const { info } = await sharp(input).resize(resize).toBuffer({ resolveWithObject: true })
+    t.deepEqual([info.width, info.height], [width, height], `sharp sizes ${query} the same`)
+  }
+})
+
+test('POST /csv answers what Papa Parse gives, as JSON', async (t) => {
+  const random = prng(3)
+  const rows = ['id,name,score,active,when,note']
+  for (let i = 0; i < 2000; i++) {
+    const note = random() < 0.1 ? '"a, quoted ""note"""' : random() < 0.1 ? '' : `n${i}`
+    rows.push(
+      `${i},name ${i % 37},${(random() * 1000).toFixed(3)},${random() < 0.5},2024-01-0${1 + (i % 9)}T10:00:00Z,${note}`,
+    )
+  }
+  const csv = `${rows.join('\n')}\n`
+  for (const query of [
+    'header=true&dynamicTyping=true',
+    'header=false',
+    'header=true&skipEmptyLines=true&preview=50',
+  ]) {
+    const options = Object.fromEntries(
+      [...new URLSearchParams(query)].map(([key, value]) => [
+        key,
+        /^\d+$/.test(value) ? Number(value) : value === 'true',
+      ]),
+    )
+    const response = await request(t.context.url, `/csv?${query}`, { body: csv })
+    t.is(response.status, 200)
+    t.regex(response.headers.get('content-type'), /application\/json/)
+    t.deepEqual(await response.json(), JSON.parse(JSON.stringify(parseQuietly(csv, options))), query)
+  }
+})
+
+test('POST /password makes bcrypt hashes bcryptjs accepts, and /password/verify checks them', async (t) => {
+  const made = await request(t.context.url, '/password', { json: { password: 'correct horse', cost: 5 } })
+  t.is(made.status, 200)
+  const { hash } = await made.json()
+  t.regex(hash, /^\$2b\$05\$/)
+  t.true(bcryptjs.compareSync('correct horse', hash))
+  const byBcryptjs = bcryptjs.hashSync('battery staple', 4)
+  for (const [password, ok] of [
+    ['battery staple', true],
+    ['battery stapler', false],
+  ]) {
+    const verified = await request(t.context.url, '/password/verify', { json: { password, hash: byBcryptjs } })
+    t.deepEqual(await verified.json(), { ok })
+  }
+})
+
+test('bad requests get their status and the pool code, and the server goes on', async (t) => {
+  const url = t.context.url
+  for (const [route, options, status, code] of [
+    ['/hash?algorithm=md4', { body: 'x' }, 400, 'ERR_INVALID_ARG'],
+    ['/resize?width=-5', { body: 'x' }, 400, 'ERR_INVALID_ARG'],
+    ['/resize?width=10', { body: 'not an image' }, 400, 'ERR_TASK_FAILED'],
+    ['/csv?preview=-1', { body: 'a,b' }, 400, 'ERR_INVALID_ARG'],
+    ['/csv?output=xml', { body: 'a,b' }, 400, 'ERR_INVALID_ARG'],
+    ['/password', { json: '{"password": ' }, 400, 'ERR_INVALID_ARG'],
+    ['/password', { json: 'null' }, 400, 'ERR_INVALID_ARG'],
+    ['/password', { json: { password: 'x', cost: 99 } }, 400, 'ERR_INVALID_ARG'],
+    ['/password/verify', { json: { password: 'x', hash: '$2b$nonsense' } }, 400, 'ERR_INVALID_ARG'],
+    ['/nowhere', {}, 404, 'ERR_NOT_FOUND'],
+  ]) {
+    const response = await request(url, route, options)
+    t.is(response.status, status, route)
+    const body = await response.json()
+    t.is(body.code, code, `${route}: ${body.message}`)
+    t.is(typeof body.message, 'string')
+  }
+  t.is((await request(url, '/health')).status, 200)
+})
+
+test('GET /metrics counts the requests made, by task and outcome', async (t) => {
+  const { url, child } = await startServer()
+  try {
+    await Promise.all(Array.from({ length: 5 }, () => request(url, '/hash', { body: 'abc' })))
+    await request(url, '/hash?algorithm=nope', { body: 'abc' })
+    await request(url, '/csv?header=true', { body: 'a\n1\n' })
+    const text = await (await request(url, '/metrics')).text()
+    const value = (sample) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${sample} `))
+      return line === undefined ? undefined : Number(line.slice(sample.length + 1))
+    }
+    t.is(value('cisterna_tasks_total{task="hash",outcome="ok"}'), 5)
+    t.is(value('cisterna_tasks_total{task="hash",outcome="ERR_INVALID_ARG"}'), 1)
+    t.is(value('cisterna_tasks_total{task="parseCsv",outcome="ok"}'), 1)
+    t.is(value('cisterna_task_duration_seconds_count{task="hash"}'), 5)
+    t.is(value('cisterna_task_wait_seconds_count{task="parseCsv"}'), 1)
+    t.is(value('cisterna_queue_size'), 0)
+    t.true(value('cisterna_threads') >= 1)
+    t.true(value('nodejs_eventloop_lag_seconds') >= 0, "prom-client's default metrics are there too")
+  } finally {
+    child.kill('SIGKILL')
+  }
+})
+
+test('a full queue is 503 with Retry-After, and the requests it took succeed', async (t) => {
+  const { url, child } = await startServer({ MAX_QUEUE: '0' })
+  try {
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, () => request(url, '/password', { json: { password: 'p', cost: 11 } })),
+    )
+    const statuses = responses.map((r) => r.status)
+    t.true(statuses.includes(503), statuses.join())
+    t.true(statuses.includes(200), statuses.join())
+    for (const response of responses) {
+      const body = await response.json()
+      if (response.status === 503) {
+        t.is(response.headers.get('retry-after'), '1')
+        t.is(body.code, 'ERR_QUEUE_FULL')
+      } else {
+        t.true(bcryptjs.compareSync('p', body.hash))
+      }
+    }
+  } finally {
+    child.kill('SIGKILL')
+  }
+})
+
+test('SIGTERM lets the request in flight finish, then the server exits 0', async (t) => {
+  const { url, child, exited } = await startServer()
+  const inFlight = request(url, '/password', { json: { password: 'slow', cost: 13 } })
+  // The request is inside the pool once a thread has started it.
+  const deadline = Date.now() + 10_000
+  while (
+    !/cisterna_task_wait_seconds_count\{task="hashPassword"\} 1/.test(await (await request(url, '/metrics')).text())
+  ) {
+    if (Date.now() > deadline) t.fail('the password request never started')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  child.kill('SIGTERM')
+  const response = await inFlight
+  t.is(response.status, 200)
+  t.true(bcryptjs.compareSync('slow', (await response.json()).hash))
+  const { code, signal, stderr } = await exited
+  t.deepEqual({ code, signal }, { code: 0, signal: null }, stderr)
+  await t.throwsAsync(request(url, '/health'), undefined, 'no longer listening')
+})
