@@ -73,6 +73,7 @@ const OPTION_SETS = [
   { quoteChar: "'" },
   { escapeChar: '\\' },
   { header: true, dynamicTyping: { a: true, h: true } },
+  { header: true, dynamicTyping: { a: 1, h: 'yes', h_1: true } },
   { dynamicTyping: { 0: true } },
   { fastMode: true },
   { delimitersToGuess: [';', '|'] },
@@ -252,6 +253,78 @@ test('random bytes never crash and equal Papa Parse on the decoded text', async 
 })
 
 /** Papa Parse's rows turned into the columns `output: 'columns'` promises. */
+/** What JSON.stringify makes of Papa Parse's result, or the error it throws. */
+function papaJson(input, options) {
+  try {
+    return JSON.stringify(papa(input, { ...options }))
+  } catch (error) {
+    return error
+  }
+}
+
+/** output: 'json' against JSON.stringify of Papa Parse's result, byte for byte. */
+async function assertSameJson(t, input, options, label) {
+  const expected = papaJson(input, options)
+  const run = pool.run({ input, ...options, output: 'json' }, 'parseCsv')
+  if (expected instanceof Error) {
+    const code = expected instanceof TypeError && /Date/.test(expected.message) ? 'ERR_TASK_FAILED' : 'ERR_INVALID_ARG'
+    await t.throwsAsync(run, { code }, label)
+    return
+  }
+  const json = await run
+  t.true(Buffer.isBuffer(json), label)
+  t.is(json.toString('utf8'), Buffer.from(expected, 'utf8').toString('utf8'), label)
+}
+
+/** A date-like cell Papa Parse's pattern accepts, with any digits in each place. */
+function isoDateCell(random) {
+  const digits = (count, max = 9) =>
+    Array.from({ length: count }, (_, i) => Math.floor(random() * ((i === 0 ? max : 9) + 1))).join('')
+  const seconds =
+    random() < 0.7 ? `:${digits(2, 5)}${random() < 0.5 ? `.${digits(1 + Math.floor(random() * 5))}` : ''}` : ''
+  const zone = random() < 0.4 ? 'Z' : `${random() < 0.5 ? '+' : '-'}${digits(2, 2)}:${digits(2, 5)}`
+  return `${digits(4)}-${digits(2, 1)}-${digits(2, 3)}T${digits(2, 2)}:${digits(2, 5)}${seconds}${zone}`
+}
+
+test("output: 'json' is JSON.stringify of Papa Parse's result, byte for byte", async (t) => {
+  for (const options of OPTION_SETS) {
+    for (const input of EDGE_CASES) {
+      await assertSameJson(t, input, options, `${JSON.stringify(input)} with ${JSON.stringify(options)}`)
+    }
+  }
+  const random = seededRandom(13)
+  const dates = Array.from({ length: 3000 }, () => isoDateCell(random))
+  await assertSameJson(t, `d\n${dates.join('\n')}`, { header: true, dynamicTyping: true }, 'generated dates')
+  const keys = [
+    'b,10,a,2,01,4294967294,4294967295,0,-1,1.5\n1,2,3,4,5,6,7,8,9,10,11,12',
+    '__proto__,x\n1,2\nnull,3\n,4',
+    '__parsed_extra,x\n1,2,3,4\n5',
+    'x,__proto__\n1,2024-01-01T00:00Z',
+    'constructor,toString,valueOf,hasOwnProperty,plain\n1,2,true,,2024-01-01T00:00Z',
+    '\ud800,\udc00b,"\u0001\u001f"\n\ud83d,\ude00,\u2028\u2029',
+    'n\n1e21\n1.5e-7\n-0\n0.1\n123456789012345680000\n-9007199254740991\n1e-7',
+  ]
+  for (const input of keys) {
+    for (const options of [{ header: true }, { header: true, dynamicTyping: true }, { dynamicTyping: true }]) {
+      const label = `${JSON.stringify(input)} with ${JSON.stringify(options)}`
+      await assertSameJson(t, input, options, label)
+      const rows = await pool.run({ input, ...options }, 'parseCsv')
+      const expected = papa(input, { ...options })
+      t.deepEqual(rows, expected, `rows of ${label}`)
+      t.is(
+        Object.getPrototypeOf(rows.data[1] ?? {}),
+        Object.getPrototypeOf(expected.data[1] ?? {}),
+        `prototype, ${label}`,
+      )
+    }
+  }
+  for (let round = 0; round < 40; round++) {
+    const pick = (list) => list[Math.floor(random() * list.length)]
+    const input = generatedCsv(random, Math.floor(random() * 300), 1 + Math.floor(random() * 6), ',', '\n', false)
+    await assertSameJson(t, input, pick(OPTION_SETS), `generated ${round}`)
+  }
+})
+
 function papaColumns(result, header) {
   const rows = result.data
   const fields = header

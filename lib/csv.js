@@ -63,8 +63,9 @@ const MAX_LITERAL_CELLS = 128
 /**
  * Appends a chunk's rows to `data`. Rows of the usual length (the header's, or without one
  * the first row's) are one literal each, so that all of them share one shape and
- * allocation; `__proto__` would set the prototype in a literal (and in Papa Parse's
- * assignment too), so such rows take the general path, as do rows too wide for a literal.
+ * allocation. `__proto__` sets the prototype in a literal (as in Papa Parse's assignment)
+ * and a field named `__parsed_extra` collects a list, so their rows take the general path,
+ * as do rows too wide for a literal.
  */
 function compileRows(fields, usualLength) {
   const literal = () =>
@@ -72,21 +73,23 @@ function compileRows(fields, usualLength) {
       ? `[${Array(usualLength).fill(CELL).join(',\n')}]`
       : `{ ${fields.map((f) => `${JSON.stringify(f)}: ${CELL}`).join(',\n')} }`
   const usual =
-    usualLength > 0 && usualLength <= MAX_LITERAL_CELLS && !(fields ?? []).includes('__proto__')
+    usualLength > 0 &&
+    usualLength <= MAX_LITERAL_CELLS &&
+    !(fields ?? []).some((field) => field === '__proto__' || field === '__parsed_extra')
       ? `if (length === ${usualLength}) { data.push(${literal()}); continue }`
       : ''
   const general =
     fields == null
       ? `const row = new Array(length)
       for (let j = 0; j < length; j++) row[j] = ${CELL}`
-      : // Short or long rows, as Papa Parse builds them: field by field, extras in a list.
+      : // Short or long rows, as Papa Parse builds them: field by field, values past the
+        // header (and those of a field named __parsed_extra) pushed to __parsed_extra.
         `const row = {}
-      const named = Math.min(length, fields.length)
-      for (let j = 0; j < named; j++) row[fields[j]] = ${CELL}
-      if (length > fields.length) {
-        const extra = []
-        for (let j = named; j < length; j++) extra.push(${CELL})
-        row.__parsed_extra = extra
+      for (let j = 0; j < length; j++) {
+        const field = j < fields.length ? fields[j] : '__parsed_extra'
+        const cellValue = ${CELL}
+        if (field === '__parsed_extra') (row.__parsed_extra ??= []).push(cellValue)
+        else row[field] = cellValue
       }`
   return compile(`
     for (let r = 0; r < rowLengths.length; r++) {
@@ -137,6 +140,8 @@ class CsvResult {
   }
 
   finish(output) {
+    // output: 'json' is whole already.
+    if (output.json !== undefined) return output.json
     const { errors, meta } = JSON.parse(output.errorsAndMeta)
     const { numericColumns, kinds, numbers, texts, textEnds, places, fields, rowCount } = output
     if (numericColumns !== undefined) {

@@ -5,13 +5,14 @@
 //! rows out of JSON text.
 
 mod cells;
+mod json;
 mod papa;
 
 use super::{Context, Encode, Task};
 use crate::error::{Failure, Kind};
 use crate::js::{args, describe, to_js, Bytes, Decoder};
 use cells::{Cells, Columns, SharedTexts};
-use napi::bindgen_prelude::{Float64Array, Object, Uint32Array, Uint8Array, Unknown};
+use napi::bindgen_prelude::{Buffer, Float64Array, Object, Uint32Array, Uint8Array, Unknown};
 use napi::{check_status, sys, Env, JsValue, ValueType};
 use papa::{DynamicTyping, Layout, Options, Parsing, SkipEmptyLines, Text};
 use std::collections::HashMap;
@@ -119,13 +120,22 @@ impl Encode for Chunk {
     }
 }
 
-pub struct CsvOutput {
-    /// The last rows (the others went ahead as parts), or the non-numeric columns' cells.
-    chunk: Chunk,
-    /// `output: 'columns'`: per column, its numbers, or None if its values are in `chunk`.
-    numeric_columns: Option<(Vec<Option<Vec<f64>>>, u32)>,
-    /// `{ errors, meta }` as JSON text.
-    errors_and_meta: String,
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per task and moved once, into the box the bridge keeps it in"
+)]
+pub enum CsvOutput {
+    /// Rows or columns for `lib/csv.js` to build.
+    Cells {
+        /// The last rows (the others went ahead as parts), or the non-numeric columns' cells.
+        chunk: Chunk,
+        /// `output: 'columns'`: per column, its numbers, or None if its values are in `chunk`.
+        numeric_columns: Option<(Vec<Option<Vec<f64>>>, u32)>,
+        /// `{ errors, meta }` as JSON text.
+        errors_and_meta: String,
+    },
+    /// `output: 'json'`: the whole result as JSON text.
+    Json(Vec<u8>),
 }
 
 pub struct ParseCsv;
@@ -176,6 +186,15 @@ impl Task for ParseCsv {
         }
         // Papa Parse strips a byte-order mark from string input.
         let text = text.strip_prefix(&[0xfeff]).unwrap_or(&text);
+        if input.options.layout == Layout::Json {
+            let results = papa::parse(text, &input.options).map_err(Failure::invalid_type)?;
+            if ctx.cancelled() {
+                return Err(Failure::cancelled());
+            }
+            let json = json::result(&results, text.len())
+                .map_err(|message| Failure::new(Kind::TaskFailed, message))?;
+            return Ok(CsvOutput::Json(json));
+        }
         if input.options.layout == Layout::Columns {
             let results = papa::parse(text, &input.options).map_err(Failure::invalid_type)?;
             if ctx.cancelled() {
@@ -186,10 +205,10 @@ impl Task for ParseCsv {
                 numeric,
                 cells,
             } = cells::columns(&results, &mut SharedTexts::default());
-            return Ok(CsvOutput {
+            return Ok(CsvOutput::Cells {
                 chunk: Chunk::new(cells, Some(fields)),
                 numeric_columns: Some((numeric, results.data.len() as u32)),
-                errors_and_meta: papa::errors_and_meta_json(&results),
+                errors_and_meta: json::errors_and_meta_object(&results),
             });
         }
         // Rows go out a chunk at a time, so that JS builds one while the next is typed.
@@ -205,10 +224,10 @@ impl Task for ParseCsv {
             let cells = cells::cells(&rows, &mut shared);
             let chunk = Chunk::new(cells, fields.take());
             if parsing.rows_left() == 0 {
-                return Ok(CsvOutput {
+                return Ok(CsvOutput::Cells {
                     chunk,
                     numeric_columns: None,
-                    errors_and_meta: papa::errors_and_meta_json(&parsing.results),
+                    errors_and_meta: json::errors_and_meta_object(&parsing.results),
                 });
             }
             ctx.send(chunk);
@@ -217,9 +236,22 @@ impl Task for ParseCsv {
 
     /// The last chunk's object, with `errorsAndMeta` and, for columns, `numericColumns`
     /// and `rowCount`: `lib/csv.js` finishes it into Papa Parse's result (or columns).
+    /// JSON text goes as `{ json }`, a Buffer over the text without a copy.
     fn encode(env: &Env, output: CsvOutput) -> napi::Result<sys::napi_value> {
-        let mut object = output.chunk.into_object(env)?;
-        if let Some((numeric, row_count)) = output.numeric_columns {
+        let (chunk, numeric_columns, errors_and_meta) = match output {
+            CsvOutput::Json(json) => {
+                let mut object = Object::new(env)?;
+                object.set("json", Buffer::from(json))?;
+                return to_js(env, object);
+            }
+            CsvOutput::Cells {
+                chunk,
+                numeric_columns,
+                errors_and_meta,
+            } => (chunk, numeric_columns, errors_and_meta),
+        };
+        let mut object = chunk.into_object(env)?;
+        if let Some((numeric, row_count)) = numeric_columns {
             object.set("rowCount", row_count)?;
             object.set(
                 "numericColumns",
@@ -229,7 +261,7 @@ impl Task for ParseCsv {
                     .collect::<Vec<_>>(),
             )?;
         }
-        object.set("errorsAndMeta", output.errors_and_meta)?;
+        object.set("errorsAndMeta", errors_and_meta)?;
         to_js(env, object)
     }
 }
@@ -333,7 +365,11 @@ fn read_options(object: &Object<'_>) -> Result<Options, Failure> {
             object,
             "output",
             "parseCsv output",
-            &[("rows", Layout::Rows), ("columns", Layout::Columns)],
+            &[
+                ("rows", Layout::Rows),
+                ("columns", Layout::Columns),
+                ("json", Layout::Json),
+            ],
             Layout::Rows,
         )?,
         header: flag(object, "header")?,
@@ -380,7 +416,11 @@ fn dynamic_typing(object: &Object<'_>) -> Result<DynamicTyping, Failure> {
             let map = args::object(&value).expect("checked to be an object");
             let mut fields = HashMap::new();
             for key in Object::keys(&map)? {
-                let on = args::field(&map, &key)?.map(|v| truthy(&v)).transpose()?.unwrap_or(false);
+                // Papa Parse types a field only when its entry is exactly `true`.
+                let on = args::field(&map, &key)?
+                    .map(|v| Ok::<_, Failure>(args::type_of(&v) == ValueType::Boolean && truthy(&v)?))
+                    .transpose()?
+                    .unwrap_or(false);
                 fields.insert(key, on);
             }
             Ok(DynamicTyping::Fields(fields))

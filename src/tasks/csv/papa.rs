@@ -38,6 +38,8 @@ pub enum Layout {
     Rows,
     /// `{ fields, columns }`, numeric columns as Float64Array.
     Columns,
+    /// Papa Parse's result as the JSON text `JSON.stringify` makes of it, in a Buffer.
+    Json,
 }
 
 #[derive(Debug, Clone)]
@@ -885,6 +887,22 @@ impl<'a, 'o> Parsing<'a, 'o> {
     }
 }
 
+/// The properties a JS `true` has, own and inherited.
+const PROPERTIES_OF_TRUE: [&str; 12] = [
+    "constructor",
+    "toString",
+    "valueOf",
+    "__proto__",
+    "__defineGetter__",
+    "__defineSetter__",
+    "__lookupGetter__",
+    "__lookupSetter__",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+];
+
 /// Which columns `dynamicTyping` converts, decided once per column: by header name, or
 /// by column number without a header; `__parsed_extra` by that name.
 struct TypedColumns<'o> {
@@ -905,10 +923,13 @@ impl<'o> TypedColumns<'o> {
         }
     }
 
+    /// Papa Parse's `(dynamicTyping[field] || dynamicTyping) === true`: with `true`, a field
+    /// named like a property of `true` (Boolean.prototype's and Object.prototype's) finds
+    /// that property, so it is not typed; with a map, only a value of exactly `true` counts.
     fn decide(config: &DynamicTyping, field: &str) -> bool {
         match config {
             DynamicTyping::Off => false,
-            DynamicTyping::All => true,
+            DynamicTyping::All => !PROPERTIES_OF_TRUE.contains(&field),
             DynamicTyping::Fields(map) => map.get(field).copied().unwrap_or(false),
         }
     }
@@ -1079,78 +1100,6 @@ fn iso_date_bytes(b: &[u8]) -> bool {
         }
         _ => false,
     }
-}
-
-/// `{ errors, meta }` as JSON text: small, so one `JSON.parse` is cheapest for them.
-pub fn errors_and_meta_json(results: &Results<'_>) -> String {
-    let mut out = String::from("{\"errors\":[");
-    for (i, error) in results.errors.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&format!(
-            "{{\"type\":\"{}\",\"code\":\"{}\",\"message\":",
-            error.kind, error.code
-        ));
-        write_str(&mut out, &text(&error.message));
-        if let Some(row) = error.row {
-            out.push_str(&format!(",\"row\":{row}"));
-        }
-        if let Some(index) = error.index {
-            out.push_str(&format!(",\"index\":{index}"));
-        }
-        out.push('}');
-    }
-    out.push_str("],\"meta\":{\"delimiter\":");
-    write_str(&mut out, &results.delimiter);
-    out.push_str(",\"linebreak\":");
-    write_str(&mut out, &results.linebreak);
-    out.push_str(&format!(
-        ",\"aborted\":false,\"truncated\":{},\"cursor\":{},\"renamedHeaders\":",
-        results.truncated, results.cursor
-    ));
-    match &results.renamed_headers {
-        None => out.push_str("null"),
-        Some(pairs) => {
-            out.push('{');
-            for (i, (new, old)) in pairs.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_str(&mut out, new);
-                out.push(':');
-                write_str(&mut out, old);
-            }
-            out.push('}');
-        }
-    }
-    if let Some(fields) = &results.fields {
-        out.push_str(",\"fields\":[");
-        for (i, field) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_str(&mut out, field);
-        }
-        out.push(']');
-    }
-    out.push_str("}}");
-    out
-}
-
-/// A JSON string of UTF-16 text; lone surrogates (legal in JS strings) as `\u` escapes.
-fn write_str(out: &mut String, text: &[u16]) {
-    out.push('"');
-    for unit in char::decode_utf16(text.iter().copied()) {
-        match unit {
-            Ok('"') => out.push_str("\\\""),
-            Ok('\\') => out.push_str("\\\\"),
-            Ok(c) if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            Ok(c) => out.push(c),
-            Err(lone) => out.push_str(&format!("\\u{:04x}", lone.unpaired_surrogate())),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
