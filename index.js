@@ -46,6 +46,7 @@ function defaultOptions() {
     minThreads: Math.max(Math.floor(parallelism / 2), 1),
     idleTimeout: 30_000,
     maxQueue: Infinity,
+    niceIncrement: 0,
   }
 }
 
@@ -61,7 +62,7 @@ function normalizeOptions(options) {
     throw errors.invalidType('new Pool(options): options must be a thread count or an object')
   }
   const defaults = defaultOptions()
-  const { maxThreads, minThreads, idleTimeout, maxQueue } = options
+  const { maxThreads, minThreads, idleTimeout, maxQueue, niceIncrement } = options
   if (maxThreads !== undefined && !isCount(maxThreads, 1)) {
     throw errors.outOfRange(`maxThreads must be an integer ≥ 1, got ${String(maxThreads)}`)
   }
@@ -77,6 +78,9 @@ function normalizeOptions(options) {
   if (maxQueue !== undefined && maxQueue !== 'auto' && maxQueue !== Infinity && !isCount(maxQueue, 0)) {
     throw errors.outOfRange(`maxQueue must be an integer ≥ 0, 'auto' or Infinity, got ${String(maxQueue)}`)
   }
+  if (niceIncrement !== undefined && !(isCount(niceIncrement, 0) && niceIncrement <= 19)) {
+    throw errors.outOfRange(`niceIncrement must be an integer from 0 to 19, got ${String(niceIncrement)}`)
+  }
   const max = maxThreads ?? Math.max(defaults.maxThreads, minThreads ?? 0)
   const min = minThreads ?? Math.min(defaults.minThreads, max)
   return Object.freeze({
@@ -84,6 +88,7 @@ function normalizeOptions(options) {
     minThreads: min,
     idleTimeout: idleTimeout ?? defaults.idleTimeout,
     maxQueue: maxQueue === 'auto' ? max * max : (maxQueue ?? defaults.maxQueue),
+    niceIncrement: niceIncrement ?? defaults.niceIncrement,
   })
 }
 

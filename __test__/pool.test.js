@@ -14,6 +14,7 @@ test('new Pool() sizes itself from availableParallelism, as Piscina does', async
     minThreads: Math.max(Math.floor(cores / 2), 1),
     idleTimeout: 30_000,
     maxQueue: Infinity,
+    niceIncrement: 0,
   })
   t.true(Object.isFrozen(pool.options))
   t.is(pool.threads.length, pool.options.minThreads, 'minThreads start at once')
@@ -24,7 +25,7 @@ test('new Pool(n) and new Pool({ ... }) fill the other options', async (t) => {
   const four = new Pool(4)
   t.is(four.options.maxThreads, 4)
   const custom = new Pool({ maxThreads: 3, minThreads: 0, idleTimeout: 10, maxQueue: 'auto' })
-  t.deepEqual(custom.options, { maxThreads: 3, minThreads: 0, idleTimeout: 10, maxQueue: 9 })
+  t.deepEqual(custom.options, { maxThreads: 3, minThreads: 0, idleTimeout: 10, maxQueue: 9, niceIncrement: 0 })
   t.is(custom.threads.length, 0)
   const onlyMin = new Pool({ minThreads: 64 })
   t.is(onlyMin.options.maxThreads, 64, 'maxThreads grows to minThreads when only minThreads is given')
@@ -43,6 +44,9 @@ test('invalid options throw ERR_INVALID_ARG at once', (t) => {
     { idleTimeout: 'soon' },
     { maxQueue: -1 },
     { maxQueue: 'lots' },
+    { niceIncrement: -1 },
+    { niceIncrement: 20 },
+    { niceIncrement: 2.5 },
   ]) {
     t.throws(() => new Pool(options), codeOf('ERR_INVALID_ARG', RangeError), JSON.stringify(options))
   }

@@ -38,6 +38,32 @@ test('a pool with tasks in flight keeps the process alive until they finish', (t
   t.is(result.stdout.trim(), 'value 14930352')
 })
 
+test('niceIncrement lowers the priority of the pool threads only (Linux)', (t) => {
+  if (process.platform !== 'linux') return t.pass('nice values are per thread on Linux only')
+  const result = node(
+    [],
+    `
+    const fs = require('node:fs')
+    const { Pool } = require('.')
+    const pool = new Pool({ maxThreads: 2, minThreads: 2, niceIncrement: 7 })
+    pool.run(10, 'fib').then(() => {
+      // /proc/self/task/<tid>/stat: the name in parentheses, then the 19th field is nice.
+      for (const tid of fs.readdirSync('/proc/self/task')) {
+        const stat = fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8')
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+        const nice = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]
+        if (name.startsWith('cisterna') || tid === String(process.pid)) console.log(tid === String(process.pid) ? 'main' : 'worker', nice)
+      }
+      return pool.close()
+    })
+  `,
+  )
+  t.is(result.status, 0, result.stderr)
+  const lines = result.stdout.trim().split('\n').sort()
+  const mainNice = Number(lines.find((line) => line.startsWith('main')).split(' ')[1])
+  t.deepEqual(lines, [`main ${mainNice}`, `worker ${mainNice + 7}`, `worker ${mainNice + 7}`])
+})
+
 test('a closing pool keeps the process alive until close resolves', (t) => {
   const result = node(
     [],

@@ -58,6 +58,8 @@ pub struct PoolConfig {
     pub idle_timeout: f64,
     /// Tasks that may wait beyond the running ones; Infinity for no bound.
     pub max_queue: f64,
+    /// Added to each thread's nice value (Linux), 0..=19.
+    pub nice_increment: u8,
 }
 
 /// A latency histogram in milliseconds.
@@ -168,6 +170,7 @@ impl NativePool {
                 } else {
                     usize::MAX
                 },
+                nice_increment: config.nice_increment,
             },
             Arc::clone(&inbox),
         );

@@ -77,6 +77,7 @@ fn engine(threads: usize) -> (Engine<u32, Recorder>, Recorder) {
         min_threads: threads,
         idle_timeout: Duration::from_secs(3600),
         max_queue: usize::MAX,
+        nice_increment: 0,
     };
     (Engine::new(config, recorder.clone()), recorder)
 }

@@ -31,6 +31,9 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Jobs that may wait beyond those a free thread would start at once.
     pub max_queue: usize,
+    /// Added to each thread's nice value as it starts (Linux; elsewhere ignored): the
+    /// threads yield the CPU to the process's other threads, Node's main thread first.
+    pub nice_increment: u8,
 }
 
 /// The work of one job: pure Rust, run once on some thread.
@@ -374,6 +377,7 @@ fn spawn_workers<O: Send + 'static, S: Sink<O>>(shared: &Arc<Shared<O, S>>, numb
 /// leave when idle too long above `min_threads`, or when the pool shuts down.
 fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) {
     let config = &shared.config;
+    lower_priority(config.nice_increment);
     let mut state = shared.state.lock();
     'serve: loop {
         if let Some(Queued { job, enqueued }) = state.queue.pop() {
@@ -435,6 +439,22 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) 
     if report_exit {
         shared.sink.threads_exited();
     }
+}
+
+/// Raises the calling thread's nice value by `increment`. On Linux the nice value belongs
+/// to each thread, so this leaves Node's main thread as it was. Failure (a limit of the
+/// system) leaves the thread at its priority, which is only slower to yield, so it is
+/// ignored.
+fn lower_priority(increment: u8) {
+    #[cfg(all(target_os = "linux", not(loom)))]
+    if increment > 0 {
+        // SAFETY: nice() only changes the calling thread's scheduling priority.
+        unsafe {
+            libc::nice(i32::from(increment));
+        }
+    }
+    #[cfg(not(all(target_os = "linux", not(loom))))]
+    let _ = increment;
 }
 
 /// How long the first thread to run out of work keeps polling for more before it sleeps

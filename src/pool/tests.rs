@@ -36,6 +36,7 @@ fn engine(max_threads: usize, min_threads: usize) -> (Engine<u64, Recorder>, Rec
         min_threads,
         idle_timeout: Duration::from_secs(60),
         max_queue: usize::MAX,
+        nice_increment: 0,
     })
 }
 
@@ -200,6 +201,7 @@ fn threads_grow_on_demand_to_the_maximum_and_shrink_to_the_minimum() {
         min_threads: 1,
         idle_timeout: Duration::from_millis(50),
         max_queue: usize::MAX,
+        nice_increment: 0,
     });
     wait_until("the minimum has started", || engine.threads().len() == 1);
     let gates: Vec<_> = (0..5).map(gate).collect();
@@ -237,6 +239,7 @@ fn max_queue_bounds_the_jobs_waiting_beyond_free_threads() {
         min_threads: 1,
         idle_timeout: Duration::from_secs(60),
         max_queue: 2,
+        nice_increment: 0,
     });
     let (blocker, open, started) = gate(0);
     let refused = engine.submit(vec![blocker]);
@@ -261,6 +264,7 @@ fn max_queue_zero_takes_a_job_only_when_a_thread_is_free() {
         min_threads: 0,
         idle_timeout: Duration::from_secs(60),
         max_queue: 0,
+        nice_increment: 0,
     });
     let (first, open_first, first_started) = gate(0);
     let (second, open_second, second_started) = gate(1);
@@ -393,6 +397,7 @@ fn threads_are_numbered_in_the_order_they_started() {
         min_threads: 0,
         idle_timeout: Duration::from_millis(30),
         max_queue: usize::MAX,
+        nice_increment: 0,
     });
     assert!(engine.threads().is_empty());
     let (first, open_first, first_started) = gate(0);
