@@ -97,6 +97,8 @@ function typedQuery(query) {
 
 const app = express()
 app.disable('x-powered-by')
+// An ETag would hash every image and JSON answer on the main thread.
+app.disable('etag')
 
 app.get('/health', (_req, res) => {
   res.type('text/plain').send('ok')
@@ -121,9 +123,13 @@ app.post('/resize', async (req, res) => {
 
 app.post('/csv', async (req, res) => {
   const input = await readBody(req)
-  const options = typedQuery(req.query)
-  const result = await pool.run({ ...options, input }, { name: 'parseCsv', transferList: [input] })
-  res.json(result)
+  // The JSON text is written on a pool thread: the main thread builds no rows and
+  // stringifies nothing, it only sends the bytes.
+  const json = await pool.run(
+    { ...typedQuery(req.query), input, output: 'json' },
+    { name: 'parseCsv', transferList: [input] },
+  )
+  res.type('application/json').send(json)
 })
 
 app.post('/password', async (req, res) => {
@@ -147,7 +153,9 @@ app.use((_req, res) => {
 })
 
 // Express 5 hands rejected route Promises here: every failure is an answer, never a crash.
-app.use((error, _req, res, _next) => {
+app.use((error, req, res, _next) => {
+  // A client that went away mid-request has no one to answer.
+  if (req.socket.destroyed) return
   const status = error.status ?? STATUS_BY_CODE[error.code] ?? 500
   if (status === 503) res.set('Retry-After', '1')
   if (status >= 500 && status !== 503) console.error(error)
