@@ -28,7 +28,7 @@ export interface Tasks {
   }
   parseCsv: {
     input: string | NodeJS.ArrayBufferView | ArrayBuffer | ParseCsvOptions
-    output: ParseCsvResult | ParseCsvColumns
+    output: ParseCsvResult | ParseCsvColumns | Buffer
   }
   resize: {
     input: ResizeOptions
@@ -124,9 +124,10 @@ export interface ParseCsvOptions {
   fastMode?: boolean
   /**
    * 'rows' (default): Papa Parse's result. 'columns': `{ fields, columns, errors, meta }`,
-   * columns holding a number in every row as Float64Array (beyond Papa Parse).
+   * columns holding a number in every row as Float64Array (beyond Papa Parse). 'json': a
+   * Buffer of exactly the UTF-8 text `JSON.stringify` makes of Papa Parse's result.
    */
-  output?: 'rows' | 'columns'
+  output?: 'rows' | 'columns' | 'json'
 }
 
 export type CsvValue = string | number | boolean | null | Date
@@ -237,6 +238,8 @@ export interface PoolOptions {
   idleTimeout?: number
   /** Tasks that may wait beyond the running ones; `'auto'` = maxThreads²; default `Infinity`. */
   maxQueue?: number | 'auto'
+  /** Added to each thread's nice value (0..19, Linux; elsewhere ignored), as Piscina's option. Default 0. */
+  niceIncrement?: number
 }
 
 /** The options in force, defaults filled in. */
@@ -245,6 +248,7 @@ export interface ResolvedPoolOptions {
   readonly minThreads: number
   readonly idleTimeout: number
   readonly maxQueue: number
+  readonly niceIncrement: number
 }
 
 export interface RunOptions<Name extends TaskName = TaskName> {
@@ -315,7 +319,8 @@ export declare class Pool extends EventEmitter {
     data: BinaryLike | HashOptions<'hex' | 'base64' | 'base64url'>,
     name: 'hash' | RunOptions<'hash'>,
   ): Promise<string>
-  /** parseCsv: Papa Parse's rows, or columns with `output: 'columns'`. */
+  /** parseCsv: Papa Parse's rows, columns with `output: 'columns'`, JSON text with `output: 'json'`. */
+  run(data: ParseCsvOptions & { output: 'json' }, name: 'parseCsv' | RunOptions<'parseCsv'>): Promise<Buffer>
   run(
     data: ParseCsvOptions & { output: 'columns' },
     name: 'parseCsv' | RunOptions<'parseCsv'>,

@@ -44,5 +44,12 @@ assert.deepEqual((await pool.run('a,b\n1,2', 'parseCsv')).data, [
 ])
 const { info } = await pool.run({ input: png(), width: 1, format: 'jpeg', resolveWithObject: true }, 'resize')
 assert.deepEqual([info.width, info.height, info.format], [1, 1, 'jpeg'])
+assert.equal(
+  (await pool.run({ input: 'a,b\n1,2', header: true, output: 'json' }, 'parseCsv')).toString(),
+  '{"data":[{"a":"1","b":"2"}],"errors":[],"meta":{"delimiter":",","linebreak":"\\n","aborted":false,"truncated":false,"cursor":7,"renamedHeaders":null,"fields":["a","b"]}}',
+)
+// prom-client is an optional peer: without it the export loads and says what it needs.
+const { collectMetrics } = await import('cisterna/prometheus')
+assert.throws(() => collectMetrics(pool), { code: 'ERR_MISSING_PEER' })
 await pool.close()
 console.log('cisterna: every task ran from the installed package')

@@ -1,6 +1,8 @@
 // Compiled by `npm run test:types`: the public types accept what docs/api.md allows and
 // refuse what it does not (each @ts-expect-error fails the build if it stops erroring).
 import { type Histogram, Pool, type PoolError } from 'cisterna'
+import { collectMetrics } from 'cisterna/prometheus'
+import { Registry } from 'prom-client'
 
 async function usage(): Promise<void> {
   const pool = new Pool({ maxThreads: 2, maxQueue: 'auto' })
@@ -42,6 +44,10 @@ async function usage(): Promise<void> {
   const fibRuns: number = pool.stats({ buckets: [1, 10] }).fib.runTime.count
   const aborted: number | undefined = pool.stats().hash.outcomes.ERR_ABORTED
   const saturated: boolean = pool.needsDrain
+  collectMetrics(pool, { register: new Registry(), prefix: 'images_', buckets: [0.01, 0.1, 1] })
+  // @ts-expect-error buckets are numbers of seconds
+  collectMetrics(pool, { buckets: ['1'] })
+  const csvJson: Buffer = await pool.run({ input: 'a,b', output: 'json' }, 'parseCsv')
   pool.on('drain', () => {})
   pool.on('needsDrain', () => {})
   await pool.close({ force: true })
@@ -68,6 +74,7 @@ async function usage(): Promise<void> {
     fibRuns,
     aborted,
     saturated,
+    csvJson,
   ]
 
   // @ts-expect-error no such hash algorithm
