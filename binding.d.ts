@@ -25,7 +25,8 @@ export declare class NativePool {
   /**
    * Main thread, on each wake-up: the finished tasks as `[values, exited, faults]`.
    * Task `i`'s id goes to `ids[i]` and its kind to `kinds[i]`: RESULT_KIND for a result,
-   * PART_KIND for a part of the result of a task still running, and a failure kind (with the
+   * PART_KIND for a part of the result of a task still running, PROGRESS_KIND for how far
+   * it is (a number from 0 to 1), and a failure kind (with the
    * message as `values[i]`) otherwise. The arrays belong to JS and are reused, because
    * making a typed array costs more than a whole small batch.
    */
@@ -91,7 +92,12 @@ export interface PoolConfig {
   idleTimeout: number
   /** Tasks that may wait beyond the running ones; Infinity for no bound. */
   maxQueue: number
+  /** Added to each thread's nice value (Linux), 0..=19. */
+  niceIncrement: number
 }
+
+/** `drain()`'s kind of a running task's progress, a number from 0 to 1. */
+export declare const PROGRESS_KIND: number
 
 /** A task `submit` refused: its place in the batch, and why. */
 export interface Rejected {
@@ -120,6 +126,9 @@ export declare const TASK_CANCELLABLE: number
  * moved into it: nothing but the pool can reach its buffers, so they are read in place.
  */
 export declare const TASK_HANDED_OVER: number
+
+/** `submit`'s flag bit for a task whose caller wants its progress (`onProgress`). */
+export declare const TASK_REPORTS_PROGRESS: number
 
 /** The names of the tasks this build knows, in the order `submit` numbers them. */
 export declare function taskNames(): Array<string>

@@ -33,7 +33,7 @@ export interface Tasks {
   resize: {
     input: ResizeOptions
     /** The encoded image, or `{ data, info }` with `resolveWithObject: true`. */
-    output: Buffer | ResizeResult
+    output: Buffer | ResizeResult | ResizeResult['info']
   }
 }
 
@@ -60,8 +60,10 @@ export type ResizeGravity =
 
 /** sharp's `resize()` options, with the image bytes as `input`. */
 export interface ResizeOptions {
-  /** A JPEG, PNG, WebP or GIF image, read in place. */
-  input: NodeJS.ArrayBufferView | ArrayBuffer
+  /** A JPEG, PNG, WebP or GIF image, read in place, or a file (at most 1 GiB). */
+  input: NodeJS.ArrayBufferView | ArrayBuffer | FileRef
+  /** Write the image to this file instead, and resolve with its `info`. */
+  output?: FileRef
   /** Output width in pixels (1..65535); absent: from the height and the aspect ratio. */
   width?: number
   /** Output height in pixels (1..65535); absent: from the width and the aspect ratio. */
@@ -103,8 +105,8 @@ export interface ResizeResult {
 
 /** Papa Parse's options, less those that take functions or stream. */
 export interface ParseCsvOptions {
-  /** The CSV: a string, or UTF-8 bytes (invalid sequences become U+FFFD). */
-  input: string | NodeJS.ArrayBufferView | ArrayBuffer
+  /** The CSV: a string, or UTF-8 bytes or file (invalid sequences become U+FFFD). */
+  input: string | NodeJS.ArrayBufferView | ArrayBuffer | FileRef
   /** Rows become objects keyed by the first row (repeated names renamed name_1, …). */
   header?: boolean
   /** Numbers, booleans, ISO dates (as Date) and null for empty fields; per field by name (or column number). */
@@ -203,7 +205,8 @@ export type HashAlgorithm =
 export type HashEncoding = 'hex' | 'base64' | 'base64url' | 'buffer'
 
 export interface HashOptions<Encoding extends HashEncoding = HashEncoding> {
-  data: BinaryLike
+  /** The bytes, or a file read a chunk at a time (memory stays flat whatever its size). */
+  data: BinaryLike | FileRef
   /** Default 'sha256'. */
   algorithm?: HashAlgorithm
   /** Default 'hex'; 'buffer' gives a Buffer. */
@@ -266,6 +269,17 @@ export interface RunOptions<Name extends TaskName = TaskName> {
    * that cannot move (Node's pooled small Buffers) is copied; a SharedArrayBuffer is shared.
    */
   transferList?: ReadonlyArray<ArrayBufferLike | ArrayBufferView>
+  /**
+   * Called on the main thread with how far the task is (0..1), at most every 100 ms, by the
+   * tasks that know: hash, parseCsv's rows, bcrypt/Argon2/scrypt, resize by stage. What it
+   * throws becomes a process warning.
+   */
+  onProgress?: ((fraction: number) => void) | null
+}
+
+/** A file the pool's thread reads (or writes), named by its path; nothing else is touched. */
+export interface FileRef {
+  path: string
 }
 
 /** Latency in milliseconds: `{ count, sum, mean, stddev, min, max, p50, p90, p99, buckets? }`. */
@@ -295,6 +309,9 @@ export type ErrorCode =
   | 'ERR_INPUT_TOO_LARGE'
   | 'ERR_TASK_FAILED'
   | 'ERR_TASK_PANICKED'
+  | 'ERR_FILE_NOT_FOUND'
+  | 'ERR_FILE_READ'
+  | 'ERR_FILE_WRITE'
 
 /** What every rejection of `run` is. */
 export interface PoolError extends Error {
@@ -314,7 +331,7 @@ export declare class Pool extends EventEmitter {
   constructor(options?: number | PoolOptions)
 
   /** Queues one task; hash with `encoding: 'buffer'` gives a Buffer, any other a string. */
-  run(data: HashOptions<'buffer'>, name: 'hash' | RunOptions<'hash'>): Promise<Buffer>
+  run(data: HashOptions<'buffer'> & { encoding: 'buffer' }, name: 'hash' | RunOptions<'hash'>): Promise<Buffer>
   run(
     data: BinaryLike | HashOptions<'hex' | 'base64' | 'base64url'>,
     name: 'hash' | RunOptions<'hash'>,
@@ -330,6 +347,7 @@ export declare class Pool extends EventEmitter {
     name: 'parseCsv' | RunOptions<'parseCsv'>,
   ): Promise<ParseCsvResult>
   /** resize: the encoded image, or `{ data, info }` with `resolveWithObject: true`. */
+  run(data: ResizeOptions & { output: FileRef }, name: 'resize' | RunOptions<'resize'>): Promise<ResizeResult['info']>
   run(data: ResizeOptions & { resolveWithObject: true }, name: 'resize' | RunOptions<'resize'>): Promise<ResizeResult>
   run(data: ResizeOptions & { resolveWithObject?: false }, name: 'resize' | RunOptions<'resize'>): Promise<Buffer>
   /** fib of a bigint is a bigint. */

@@ -14,10 +14,12 @@ const {
   taskNames,
   resultBuilders,
   PART_KIND,
+  PROGRESS_KIND,
   RESULT_KIND,
   DRAIN_CAPACITY,
   TASK_CANCELLABLE,
   TASK_HANDED_OVER,
+  TASK_REPORTS_PROGRESS,
 } = require('./lib/native.js')
 
 const TASKS = Object.freeze(taskNames())
@@ -119,6 +121,8 @@ class PendingTask {
     this.timer = undefined
     this.signal = undefined
     this.onAbort = undefined
+    /** The caller's `onProgress`, called with 0..1 while the task runs. */
+    this.onProgress = undefined
   }
 }
 
@@ -233,14 +237,17 @@ class Pool extends EventEmitter {
     let priority = 0
     let timeout
     let transferList
+    let onProgress
     if (typeof options === 'string') {
       name = options
     } else if (typeof options === 'object' && options !== null) {
-      ;({ name, signal, timeout, transferList } = options)
+      ;({ name, signal, timeout, transferList, onProgress } = options)
       if (options.priority !== undefined) priority = options.priority
     } else {
       return Promise.reject(
-        errors.invalidType('run(data, name) needs a task name, or { name, signal, priority, timeout, transferList }'),
+        errors.invalidType(
+          'run(data, name) needs a task name, or { name, signal, priority, timeout, transferList, onProgress }',
+        ),
       )
     }
     const number = TASK_NUMBER.get(name)
@@ -254,10 +261,14 @@ class Pool extends EventEmitter {
     if (signal != null && !isAbortSignal(signal)) {
       return Promise.reject(errors.invalidType('signal must be an AbortSignal'))
     }
+    if (onProgress != null && typeof onProgress !== 'function') {
+      return Promise.reject(errors.invalidType('onProgress must be a function'))
+    }
     if (this.#closing) return Promise.reject(errors.poolClosed())
     if (signal?.aborted) return Promise.reject(errors.aborted(signal.reason))
     const timed = timeout !== undefined && timeout <= MAX_TIMER_MS
     let flags = signal != null || timed ? TASK_CANCELLABLE : 0
+    if (onProgress != null) flags |= TASK_REPORTS_PROGRESS
     if (transferList !== undefined) {
       try {
         data = handOver(data, transferList)
@@ -276,6 +287,7 @@ class Pool extends EventEmitter {
       task.resolve = resolve
       task.reject = reject
     })
+    task.onProgress = onProgress ?? undefined
     this.#pending.set(id, task)
     if (!this.#saturated && this.#pending.size >= this.#options.maxThreads) {
       this.#saturated = true
@@ -489,6 +501,10 @@ class Pool extends EventEmitter {
         if (!task.settled) this.#queueBuild(task, values[index], false)
         continue
       }
+      if (kind === PROGRESS_KIND) {
+        if (!task.settled) this.#reportProgress(task, values[index])
+        continue
+      }
       pending.delete(id)
       if (task.settled) continue
       if (kind !== RESULT_KIND) {
@@ -544,6 +560,15 @@ class Pool extends EventEmitter {
       task.resolve(result)
     } catch (error) {
       this.#rejectEarly(task, errors.taskFailed(`building the result failed: ${error.message}`))
+    }
+  }
+
+  /** The caller's own callback: whatever it throws is a warning, never a lost result. */
+  #reportProgress(task, fraction) {
+    try {
+      task.onProgress(fraction)
+    } catch (error) {
+      process.emitWarning(error)
     }
   }
 

@@ -25,6 +25,9 @@ const timedOut = (ms) => withCode(Error, 'ERR_TIMEOUT', `the task timed out afte
 const inputTooLarge = (message) => withCode(RangeError, 'ERR_INPUT_TOO_LARGE', message)
 const taskFailed = (message) => withCode(Error, 'ERR_TASK_FAILED', message)
 const taskPanicked = (message) => withCode(Error, 'ERR_TASK_PANICKED', message)
+const fileNotFound = (message) => withCode(Error, 'ERR_FILE_NOT_FOUND', message)
+const fileRead = (message) => withCode(Error, 'ERR_FILE_READ', message)
+const fileWrite = (message) => withCode(Error, 'ERR_FILE_WRITE', message)
 
 /** An AbortError as Node makes them, carrying the signal's reason as its `cause`. */
 function aborted(reason) {
@@ -42,6 +45,9 @@ const byKindName = {
   InputTooLarge: inputTooLarge,
   TaskFailed: taskFailed,
   TaskPanicked: taskPanicked,
+  FileNotFound: fileNotFound,
+  FileRead: fileRead,
+  FileWrite: fileWrite,
 }
 
 // Index = the kind's number in Rust (`error::Kind`), from 1.

@@ -17,11 +17,17 @@ pub enum Kind {
     InputTooLarge = 6,
     TaskFailed = 7,
     TaskPanicked = 8,
+    /// A file named by `{ path }` does not exist.
+    FileNotFound = 9,
+    /// A file named by `{ path }` could not be read (a directory, no permission, an I/O error).
+    FileRead = 10,
+    /// An output file could not be written.
+    FileWrite = 11,
 }
 
 impl Kind {
     /// Every kind, in the order of its number: what `failureKinds()` tells JavaScript.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 11] = [
         Kind::InvalidType,
         Kind::OutOfRange,
         Kind::QueueFull,
@@ -30,6 +36,9 @@ impl Kind {
         Kind::InputTooLarge,
         Kind::TaskFailed,
         Kind::TaskPanicked,
+        Kind::FileNotFound,
+        Kind::FileRead,
+        Kind::FileWrite,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +51,9 @@ impl Kind {
             Kind::InputTooLarge => "InputTooLarge",
             Kind::TaskFailed => "TaskFailed",
             Kind::TaskPanicked => "TaskPanicked",
+            Kind::FileNotFound => "FileNotFound",
+            Kind::FileRead => "FileRead",
+            Kind::FileWrite => "FileWrite",
         }
     }
 }

@@ -47,6 +47,13 @@ async function usage(): Promise<void> {
   collectMetrics(pool, { register: new Registry(), prefix: 'images_', buckets: [0.01, 0.1, 1] })
   // @ts-expect-error buckets are numbers of seconds
   collectMetrics(pool, { buckets: ['1'] })
+  const written: { width: number; format: string } = await pool.run(
+    { input: { path: 'in.jpg' }, output: { path: 'out.webp' }, width: 10, format: 'webp' },
+    { name: 'resize', onProgress: (fraction: number) => void fraction },
+  )
+  const fileDigest: string = await pool.run({ data: { path: 'big.bin' }, algorithm: 'sha256' }, 'hash')
+  // @ts-expect-error a path is given as { path }
+  await pool.run({ input: 'in.jpg', output: 'out.webp', width: 10 }, 'resize')
   const csvJson: Buffer = await pool.run({ input: 'a,b', output: 'json' }, 'parseCsv')
   pool.on('drain', () => {})
   pool.on('needsDrain', () => {})
@@ -75,6 +82,8 @@ async function usage(): Promise<void> {
     aborted,
     saturated,
     csvJson,
+    written,
+    fileDigest,
   ]
 
   // @ts-expect-error no such hash algorithm

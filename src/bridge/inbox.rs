@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 /// holds both, so a job's parts reach JS in order and before its end.
 pub enum Delivery {
     Part(Box<dyn Encode>),
+    /// How far a running job is, 0..1, for a caller that asked (`onProgress`).
+    Progress(f64),
     End(Outcome<TaskResult>),
 }
 
@@ -204,6 +206,10 @@ impl Inbox {
         self.post(|waiting| waiting.delivered.push((id, Delivery::Part(part))));
     }
 
+    fn send_progress(&self, id: u32, fraction: f64) {
+        self.post(|waiting| waiting.delivered.push((id, Delivery::Progress(fraction))));
+    }
+
     /// A wake-up with nothing to take: `drain` hands back an empty batch. If the inbox is
     /// not empty, a wake-up is on its way already.
     fn result_soon(&self) {
@@ -260,21 +266,41 @@ impl EndForecast {
     }
 }
 
+/// Progress reports reach the caller at most this often: a progress bar needs no more,
+/// and each report is a turn of the main thread.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
 /// One running job's line to the main thread: its parts go into the inbox, and its progress
-/// wakes the main thread `RESULT_LEAD` ahead of the result.
+/// wakes the main thread `RESULT_LEAD` ahead of the result (and, when the caller asked,
+/// is reported every `PROGRESS_EVERY`).
 pub struct JobLine {
     id: u32,
     inbox: Arc<Inbox>,
     forecast: EndForecast,
+    /// When progress was last reported; None when the caller did not ask for it.
+    reported: Option<Cell<Option<Instant>>>,
 }
 
 impl JobLine {
-    pub fn new(id: u32, inbox: Arc<Inbox>) -> Self {
+    pub fn new(id: u32, inbox: Arc<Inbox>, reports_progress: bool) -> Self {
         JobLine {
             id,
             inbox,
             forecast: EndForecast::new(),
+            reported: reports_progress.then(|| Cell::new(None)),
         }
+    }
+
+    /// Whether a report is due now: the first one, and then every `PROGRESS_EVERY`.
+    fn report_due(reported: &Cell<Option<Instant>>) -> bool {
+        let now = Instant::now();
+        let due = reported
+            .get()
+            .is_none_or(|last| now.saturating_duration_since(last) >= PROGRESS_EVERY);
+        if due {
+            reported.set(Some(now));
+        }
+        due
     }
 }
 
@@ -284,6 +310,12 @@ impl Line for JobLine {
     }
 
     fn progress(&self, done: usize, total: usize) {
+        if let Some(reported) = &self.reported {
+            if total > 0 && Self::report_due(reported) {
+                self.inbox
+                    .send_progress(self.id, (done as f64 / total as f64).min(1.0));
+            }
+        }
         if self.forecast.due(Instant::now, done, total) {
             self.inbox.result_soon();
         }

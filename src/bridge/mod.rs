@@ -39,6 +39,14 @@ pub const PART_KIND: u8 = u8::MAX;
 #[napi]
 pub const TASK_CANCELLABLE: u8 = 1;
 
+/// `submit`'s flag bit for a task whose caller wants its progress (`onProgress`).
+#[napi]
+pub const TASK_REPORTS_PROGRESS: u8 = 4;
+
+/// `drain()`'s kind of a running task's progress, a number from 0 to 1.
+#[napi]
+pub const PROGRESS_KIND: u8 = u8::MAX - 1;
+
 /// `submit`'s flag bit for a task whose data `run` cloned with the caller's `transferList`
 /// moved into it: nothing but the pool can reach its buffers, so they are read in place.
 #[napi]
@@ -233,7 +241,11 @@ impl NativePool {
                 data.get::<Unknown>(index as u32)?,
             ) {
                 (Some(task), Some(value)) => {
-                    let line = JobLine::new(id, Arc::clone(&self.core.inbox));
+                    let line = JobLine::new(
+                        id,
+                        Arc::clone(&self.core.inbox),
+                        flag & TASK_REPORTS_PROGRESS != 0,
+                    );
                     (task.prepare)(&mut decoder, value, line)
                 }
                 _ => Err(Failure::invalid_type("no task has that number")),
@@ -308,7 +320,8 @@ impl NativePool {
 
     /// Main thread, on each wake-up: the finished tasks as `[values, exited, faults]`.
     /// Task `i`'s id goes to `ids[i]` and its kind to `kinds[i]`: RESULT_KIND for a result,
-    /// PART_KIND for a part of the result of a task still running, and a failure kind (with the
+    /// PART_KIND for a part of the result of a task still running, PROGRESS_KIND for how far
+    /// it is (a number from 0 to 1), and a failure kind (with the
     /// message as `values[i]`) otherwise. The arrays belong to JS and are reused, because
     /// making a typed array costs more than a whole small batch.
     #[napi]
@@ -341,6 +354,10 @@ impl NativePool {
                     part.encode(env)
                         .map_err(|e| Failure::new(Kind::TaskFailed, e.reason)),
                     PART_KIND,
+                ),
+                Delivery::Progress(fraction) => (
+                    js::to_js(env, fraction).map_err(|e| Failure::new(Kind::TaskFailed, e.reason)),
+                    PROGRESS_KIND,
                 ),
                 Delivery::End(outcome) => {
                     ended += 1;

@@ -4,6 +4,7 @@ use super::describe;
 use crate::error::Failure;
 use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
 use napi::{check_status, sys, JsValue, ValueType};
+use std::path::PathBuf;
 
 pub fn type_of(value: &Unknown<'_>) -> ValueType {
     value.get_type().unwrap_or(ValueType::Unknown)
@@ -22,6 +23,24 @@ pub fn object<'env>(value: &Unknown<'env>) -> Option<Object<'env>> {
 pub fn field<'env>(object: &Object<'env>, name: &str) -> Result<Option<Unknown<'env>>, Failure> {
     let value: Unknown<'env> = object.get_named_property_unchecked(name)?;
     Ok(Some(value).filter(|v| type_of(v) != ValueType::Undefined))
+}
+
+/// `{ path }`, a file for the pool's thread to read or write: its path, or None when the
+/// value is not an object with a `path`. The path is used as given, nothing else is.
+pub fn file_path(value: &Unknown<'_>, what: &str) -> Result<Option<PathBuf>, Failure> {
+    let Some(object) = object(value) else {
+        return Ok(None);
+    };
+    let Some(path) = field(&object, "path")? else {
+        return Ok(None);
+    };
+    let path = string(&path, &format!("{what} path"))?;
+    if path.is_empty() || path.contains('\0') {
+        return Err(Failure::invalid_type(format!(
+            "{what} path must be a file name, got {path:?}"
+        )));
+    }
+    Ok(Some(PathBuf::from(path)))
 }
 
 pub fn number(value: &Unknown<'_>) -> Option<f64> {

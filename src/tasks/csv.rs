@@ -8,9 +8,10 @@ mod cells;
 mod json;
 mod papa;
 
+use super::files::Source;
 use super::{Context, Encode, Task};
 use crate::error::{Failure, Kind};
-use crate::js::{args, describe, to_js, Bytes, Decoder};
+use crate::js::{args, describe, to_js, Decoder};
 use cells::{Cells, Columns, SharedTexts};
 use napi::bindgen_prelude::{Buffer, Float64Array, Object, Uint32Array, Uint8Array, Unknown};
 use napi::{check_status, sys, Env, JsValue, ValueType};
@@ -43,7 +44,8 @@ const UNSUPPORTED_WHEN_SET: [&str; 3] = ["worker", "download", "skipFirstNLines"
 
 pub enum CsvSource {
     Utf16(Text),
-    Utf8(Bytes),
+    /// Bytes, or a file (`{ path }`), as UTF-8.
+    Utf8(Source),
 }
 
 pub struct CsvInput {
@@ -147,7 +149,7 @@ impl Task for ParseCsv {
     type Output = CsvOutput;
 
     fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<CsvInput, Failure> {
-        if let Some(source) = read_source(decoder, &data)? {
+        if let Some(source) = read_source(decoder, &data, Files::Refused)? {
             return Ok(CsvInput {
                 source,
                 options: Options::default(),
@@ -160,9 +162,9 @@ impl Task for ParseCsv {
             ))
         })?;
         let source = match args::field(&object, "input")? {
-            Some(input) => read_source(decoder, &input)?.ok_or_else(|| {
+            Some(input) => read_source(decoder, &input, Files::Read)?.ok_or_else(|| {
                 Failure::invalid_type(format!(
-                    "parseCsv input must be a string, Buffer or TypedArray, got {}",
+                    "parseCsv input must be a string, Buffer, TypedArray or {{ path }}, got {}",
                     describe(&input)
                 ))
             })?,
@@ -177,9 +179,11 @@ impl Task for ParseCsv {
     fn run(input: CsvInput, ctx: &Context) -> Result<CsvOutput, Failure> {
         let text: Text = match input.source {
             CsvSource::Utf16(text) => text,
-            CsvSource::Utf8(bytes) => String::from_utf8_lossy(bytes.as_slice())
-                .encode_utf16()
-                .collect(),
+            CsvSource::Utf8(source) => {
+                String::from_utf8_lossy(&source.read(MAX_INPUT as u64, "parseCsv")?)
+                    .encode_utf16()
+                    .collect()
+            }
         };
         if ctx.cancelled() {
             return Err(Failure::cancelled());
@@ -216,11 +220,13 @@ impl Task for ParseCsv {
         let mut shared = SharedTexts::default();
         // The header names cross once, with the first chunk.
         let mut fields = parsing.results.fields.clone();
+        let total_rows = parsing.rows_left();
         loop {
             if ctx.cancelled() {
                 return Err(Failure::cancelled());
             }
             let rows = parsing.next_rows(CHUNK_CELLS);
+            ctx.progress(total_rows - parsing.rows_left(), total_rows);
             let cells = cells::cells(&rows, &mut shared);
             let chunk = Chunk::new(cells, fields.take());
             if parsing.rows_left() == 0 {
@@ -293,7 +299,19 @@ unsafe fn js_string(raw: sys::napi_env, texts: &Texts) -> napi::Result<Unknown<'
 }
 
 /// A string (copied as UTF-16, as JS holds it) or bytes read in place; None otherwise.
-fn read_source(decoder: &mut Decoder, value: &Unknown<'_>) -> Result<Option<CsvSource>, Failure> {
+/// Whether a value may name a file. Only an options object's `input` may: a bare `{ path }`
+/// could be an options object, whose options would then be lost.
+#[derive(PartialEq)]
+enum Files {
+    Read,
+    Refused,
+}
+
+fn read_source(
+    decoder: &mut Decoder,
+    value: &Unknown<'_>,
+    files: Files,
+) -> Result<Option<CsvSource>, Failure> {
     if args::type_of(value) == ValueType::String {
         let text = utf16(value)?;
         if text.len() > MAX_INPUT {
@@ -301,9 +319,15 @@ fn read_source(decoder: &mut Decoder, value: &Unknown<'_>) -> Result<Option<CsvS
         }
         return Ok(Some(CsvSource::Utf16(text)));
     }
-    match decoder.bytes(value)? {
-        Some(bytes) if bytes.as_slice().len() > MAX_INPUT => Err(too_large(bytes.as_slice().len())),
-        Some(bytes) => Ok(Some(CsvSource::Utf8(bytes))),
+    let source = match files {
+        Files::Read => Source::decode(decoder, value, "parseCsv input")?,
+        Files::Refused => decoder.bytes(value)?.map(Source::Bytes),
+    };
+    match source {
+        Some(Source::Bytes(bytes)) if bytes.as_slice().len() > MAX_INPUT => {
+            Err(too_large(bytes.as_slice().len()))
+        }
+        Some(source) => Ok(Some(CsvSource::Utf8(source))),
         None => Ok(None),
     }
 }

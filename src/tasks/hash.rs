@@ -3,6 +3,7 @@
 
 mod sha256;
 
+use super::files::{self, Source};
 use super::{Context, Task};
 use crate::error::Failure;
 use crate::js::{args, ascii_to_js, buffer_copy_to_js, Bytes, Decoder};
@@ -12,6 +13,7 @@ use hmac::{Mac, SimpleHmac};
 use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env};
 use sha2::Digest;
+use std::path::Path;
 
 /// Input is fed in chunks this large, with a cancellation check between them.
 const CHUNK: usize = 1 << 20;
@@ -62,7 +64,7 @@ pub enum Encoding {
 }
 
 pub struct HashInput {
-    data: Bytes,
+    data: Source,
     algorithm: Algorithm,
     encoding: Encoding,
     key: Option<Bytes>,
@@ -85,7 +87,7 @@ impl Task for Hash {
     fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<HashInput, Failure> {
         if let Some(bytes) = decoder.bytes_or_string(&data)? {
             return Ok(HashInput {
-                data: bytes,
+                data: Source::Bytes(bytes),
                 algorithm: Algorithm::Sha256,
                 encoding: Encoding::Hex,
                 key: None,
@@ -97,8 +99,11 @@ impl Task for Hash {
                 crate::js::describe(&data)
             ))
         })?;
-        let bytes = match args::field(&options, "data")? {
-            Some(value) => decoder.required_bytes(&value, "hash data")?,
+        let data = match args::field(&options, "data")? {
+            Some(value) => match args::file_path(&value, "hash data")? {
+                Some(path) => Source::File(path),
+                None => Source::Bytes(decoder.required_bytes(&value, "hash data")?),
+            },
             None => return Err(Failure::invalid_type("hash options need data")),
         };
         let algorithm = args::choice(
@@ -126,7 +131,7 @@ impl Task for Hash {
         };
         check_key(algorithm, key.as_ref().map(|k| k.as_slice().len()))?;
         Ok(HashInput {
-            data: bytes,
+            data,
             algorithm,
             encoding,
             key,
@@ -135,10 +140,17 @@ impl Task for Hash {
 
     fn run(input: HashInput, ctx: &Context) -> Result<HashOutput, Failure> {
         let key = input.key.as_ref().map(Bytes::as_slice);
-        let data = input.data.as_slice();
-        let digest = digest(input.algorithm, key, data, ctx, |hashed| {
-            ctx.progress(hashed, data.len())
-        })?;
+        let digest = match &input.data {
+            Source::Bytes(bytes) => {
+                let data = bytes.as_slice();
+                digest(input.algorithm, key, data, ctx, |hashed| {
+                    ctx.progress(hashed, data.len())
+                })?
+            }
+            Source::File(path) => digest_file(input.algorithm, key, path, ctx, |done, total| {
+                ctx.progress(done, total)
+            })?,
+        };
         Ok(match input.encoding {
             Encoding::Hex => HashOutput::Text(hex::encode(digest)),
             Encoding::Base64 => {
@@ -309,19 +321,68 @@ fn digest(
     key: Option<&[u8]>,
     data: &[u8],
     ctx: &Ctx,
-    mut hashed: impl FnMut(usize),
+    hashed: impl FnMut(usize),
 ) -> Result<Vec<u8>, Failure> {
-    let mut hasher = streaming(algorithm, key);
-    let mut done = 0;
+    let mut feeder = Feeder::new(algorithm, key, ctx, hashed);
     for chunk in data.chunks(CHUNK) {
-        if ctx.cancelled() {
+        feeder.feed(chunk)?;
+    }
+    Ok(feeder.finish())
+}
+
+/// The digest of the file at `path`, read a chunk at a time into one buffer: memory stays
+/// flat whatever the file's size. `hashed` learns the bytes done and the file's length.
+fn digest_file(
+    algorithm: Algorithm,
+    key: Option<&[u8]>,
+    path: &Path,
+    ctx: &Ctx,
+    mut hashed: impl FnMut(usize, usize),
+) -> Result<Vec<u8>, Failure> {
+    let (mut file, len) = files::open(path)?;
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    let mut feeder = Feeder::new(algorithm, key, ctx, |done| hashed(done, len.max(done)));
+    let mut buffer = vec![0; CHUNK];
+    loop {
+        let filled = files::read_chunk(&mut file, &mut buffer, path)?;
+        if filled == 0 {
+            return Ok(feeder.finish());
+        }
+        feeder.feed(&buffer[..filled])?;
+    }
+}
+
+/// A digest under way: each chunk is checked for cancellation first and counted after.
+struct Feeder<'c, F> {
+    hasher: Box<dyn Streaming>,
+    ctx: &'c Ctx<'c>,
+    done: usize,
+    hashed: F,
+}
+
+impl<'c, F: FnMut(usize)> Feeder<'c, F> {
+    fn new(algorithm: Algorithm, key: Option<&[u8]>, ctx: &'c Ctx<'c>, hashed: F) -> Self {
+        Feeder {
+            hasher: streaming(algorithm, key),
+            ctx,
+            done: 0,
+            hashed,
+        }
+    }
+
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), Failure> {
+        if self.ctx.cancelled() {
             return Err(Failure::cancelled());
         }
-        hasher.update(chunk);
-        done += chunk.len();
-        hashed(done);
+        self.hasher.update(chunk);
+        self.done += chunk.len();
+        (self.hashed)(self.done);
+        Ok(())
     }
-    Ok(hasher.finish())
+
+    fn finish(self) -> Vec<u8> {
+        self.hasher.finish()
+    }
 }
 
 #[cfg(test)]
@@ -372,7 +433,7 @@ mod tests {
     fn the_output_is_encoded_as_asked_on_the_thread() {
         let run = |encoding| {
             let input = HashInput {
-                data: Bytes::Owned(Owned(b"abc".to_vec())),
+                data: Source::Bytes(Bytes::Owned(Owned(b"abc".to_vec()))),
                 algorithm: Algorithm::Sha256,
                 encoding,
                 key: None,

@@ -4,6 +4,7 @@
 
 mod csv;
 mod fib;
+mod files;
 mod hash;
 mod password;
 mod resize;

@@ -9,15 +9,17 @@ mod pixels;
 mod png;
 mod webp;
 
+use super::files::{self, Source};
 use super::{Context, Task};
 use crate::error::{Failure, Kind};
-use crate::js::{args, describe, to_js, Bytes, Decoder};
+use crate::js::{args, describe, to_js, Decoder};
 use crate::pool::Ctx;
 use geometry::{Canvas, Fit, Gravity, Target};
 use napi::bindgen_prelude::{Buffer, Object, Unknown};
 use napi::{sys, Env, ValueType};
 use pixels::{Image, Kernel, Rgba};
 use std::fmt::Display;
+use std::path::PathBuf;
 
 /// sharp's default `limitInputPixels` (0x3FFF × 0x3FFF).
 const DEFAULT_PIXEL_LIMIT: u64 = 268_402_689;
@@ -68,8 +70,14 @@ fn failed<E: Display>(format: &'static str) -> impl Fn(E) -> Failure {
     move |error| Failure::new(Kind::TaskFailed, format!("{format}: {error}"))
 }
 
+/// Files read for resizing are refused past this size: no image within `limitInputPixels`
+/// comes near it.
+const MAX_FILE: u64 = 1 << 30;
+
 pub struct ResizeInput {
-    input: Bytes,
+    input: Source,
+    /// `output: { path }`: the image is written there, and the task resolves with its info.
+    output_path: Option<PathBuf>,
     target: Target,
     gravity: Gravity,
     kernel: Kernel,
@@ -82,7 +90,11 @@ pub struct ResizeInput {
 }
 
 pub struct ResizeOutput {
+    /// Empty when the image went to a file.
     data: Vec<u8>,
+    /// Bytes of the encoded image.
+    size: usize,
+    written_to_file: bool,
     width: u32,
     height: u32,
     channels: u8,
@@ -105,9 +117,9 @@ impl Task for Resize {
             ))
         })?;
         let input = match args::field(&options, "input")? {
-            Some(value) => decoder.bytes(&value)?.ok_or_else(|| {
+            Some(value) => Source::decode(decoder, &value, "resize input")?.ok_or_else(|| {
                 Failure::invalid_type(format!(
-                    "resize input must be a Buffer, TypedArray or ArrayBuffer, got {}",
+                    "resize input must be a Buffer, TypedArray, ArrayBuffer or {{ path }}, got {}",
                     describe(&value)
                 ))
             })?,
@@ -150,8 +162,18 @@ impl Task for Resize {
                 false,
             )?,
         };
+        let output_path = match args::field(&options, "output")? {
+            None => None,
+            Some(value) => Some(args::file_path(&value, "resize output")?.ok_or_else(|| {
+                Failure::invalid_type(format!(
+                    "resize output must be {{ path }}, got {}",
+                    describe(&value)
+                ))
+            })?),
+        };
         Ok(ResizeInput {
             input,
+            output_path,
             target,
             gravity: gravity(&options)?,
             kernel: args::choice(
@@ -194,112 +216,132 @@ impl Task for Resize {
     }
 
     fn run(input: ResizeInput, ctx: &Context) -> Result<ResizeOutput, Failure> {
-        let bytes = input.input.as_slice();
-        let format = Format::sniff(bytes).ok_or_else(|| {
-            Failure::new(
-                Kind::TaskFailed,
-                "the input is not a JPEG, PNG, WebP or GIF image",
-            )
-        })?;
-        let header = match format {
-            Format::Jpeg => jpeg::header(bytes),
-            Format::Png => png::header(bytes),
-            Format::Webp => webp::header(bytes),
-            Format::Gif => gif::header(bytes),
-        }?;
-        let pixels = u64::from(header.width) * u64::from(header.height);
-        if let Some(limit) = input.pixel_limit.filter(|&limit| pixels > limit) {
-            return Err(Failure::new(
-                Kind::InputTooLarge,
-                format!(
-                    "the image is {}×{} = {pixels} pixels, over limitInputPixels ({limit})",
-                    header.width, header.height
-                ),
-            ));
+        let mut output = resize(&input, ctx)?;
+        if let Some(path) = &input.output_path {
+            files::write(path, &output.data)?;
+            output.data = Vec::new();
+            output.written_to_file = true;
         }
-        // Resizing happens before the turn upright, so a sideways image swaps its target.
-        let stored_target = if header.orientation >= 5 {
-            input.target.turned()
-        } else {
-            input.target
-        };
-        let output_format = input.format.unwrap_or(match format {
-            Format::Gif => Format::Png,
-            other => other,
-        });
-        let output = |data, (width, height), channels| ResizeOutput {
-            data,
-            width,
-            height,
-            channels,
-            format: output_format,
-            resolve_with_object: input.resolve_with_object,
-        };
-        // Every decoder gives a size known from the header (JPEG and WebP shrink on load),
-        // so the whole plan, and its size limit, comes before any pixel is decoded.
-        let shrink = stored_target.jpeg_shrink_on_load(header.width, header.height);
-        let decoded = match format {
-            Format::Jpeg => jpeg::decoded_size(header.width, header.height, shrink),
-            Format::Webp => stored_target.webp_size_on_load(header.width, header.height),
-            Format::Png | Format::Gif => (header.width, header.height),
-        };
-        let steps = Steps::plan(&input, &stored_target, &header, decoded)?;
-        // JPEG to JPEG works on the YCbCr planes as stored when it can (see
-        // `Steps::halved`): no colour conversion either way, chroma resampled at half size.
-        if format == Format::Jpeg && output_format == Format::Jpeg {
-            if let Some(chroma) = steps.halved() {
-                if let Some(planes) = jpeg::decode_planes(bytes, shrink)? {
-                    check(ctx)?;
-                    let planes = jpeg::Planes {
-                        luma: steps.apply(planes.luma, ctx)?,
-                        blue: chroma.apply(planes.blue, ctx)?,
-                        red: chroma.apply(planes.red, ctx)?,
-                    };
-                    let size = (planes.luma.width, planes.luma.height);
-                    return Ok(output(jpeg::encode_planes(planes, input.quality)?, size, 3));
-                }
-            }
-        }
-        let image = match format {
-            Format::Jpeg => jpeg::decode(bytes, shrink),
-            Format::Png => png::decode(bytes, || ctx.cancelled()),
-            Format::Webp => webp::decode(bytes, decoded),
-            Format::Gif => gif::decode(bytes),
-        }?;
-        check(ctx)?;
-        let image = steps.apply(image, ctx)?;
-        let channels = match output_format {
-            Format::Jpeg => image.channels - u8::from(image.has_alpha()),
-            Format::Webp => 3 + u8::from(image.has_alpha()),
-            _ => image.channels,
-        };
-        let size = (image.width, image.height);
-        let data = match output_format {
-            Format::Jpeg => jpeg::encode(image, input.quality),
-            Format::Webp => webp::encode(image, input.quality),
-            _ => png::encode(image),
-        }?;
-        Ok(output(data, size, channels))
+        Ok(output)
     }
 
-    /// A Buffer, or `{ data, info: { width, height, format, size, channels } }`.
+    /// A Buffer, or `{ data, info: { width, height, format, size, channels } }`; the info
+    /// alone when the image went to a file.
     fn encode(env: &Env, output: ResizeOutput) -> napi::Result<sys::napi_value> {
-        let size = output.data.len() as u32;
-        let data = Buffer::from(output.data);
-        if !output.resolve_with_object {
-            return to_js(env, data);
-        }
         let mut info = Object::new(env)?;
         info.set("width", output.width)?;
         info.set("height", output.height)?;
         info.set("format", output.format.name())?;
-        info.set("size", size)?;
+        info.set("size", output.size as u32)?;
         info.set("channels", u32::from(output.channels))?;
+        if output.written_to_file {
+            return to_js(env, info);
+        }
+        let data = Buffer::from(output.data);
+        if !output.resolve_with_object {
+            return to_js(env, data);
+        }
         let mut result = Object::new(env)?;
         result.set("data", data)?;
         result.set("info", info)?;
         to_js(env, result)
     }
+}
+
+/// The resized image, encoded.
+fn resize(input: &ResizeInput, ctx: &Context) -> Result<ResizeOutput, Failure> {
+    let bytes = &*input.input.read(MAX_FILE, "resize")?;
+    let format = Format::sniff(bytes).ok_or_else(|| {
+        Failure::new(
+            Kind::TaskFailed,
+            "the input is not a JPEG, PNG, WebP or GIF image",
+        )
+    })?;
+    let header = match format {
+        Format::Jpeg => jpeg::header(bytes),
+        Format::Png => png::header(bytes),
+        Format::Webp => webp::header(bytes),
+        Format::Gif => gif::header(bytes),
+    }?;
+    let pixels = u64::from(header.width) * u64::from(header.height);
+    if let Some(limit) = input.pixel_limit.filter(|&limit| pixels > limit) {
+        return Err(Failure::new(
+            Kind::InputTooLarge,
+            format!(
+                "the image is {}×{} = {pixels} pixels, over limitInputPixels ({limit})",
+                header.width, header.height
+            ),
+        ));
+    }
+    // Resizing happens before the turn upright, so a sideways image swaps its target.
+    let stored_target = if header.orientation >= 5 {
+        input.target.turned()
+    } else {
+        input.target
+    };
+    let output_format = input.format.unwrap_or(match format {
+        Format::Gif => Format::Png,
+        other => other,
+    });
+    let output = |data: Vec<u8>, (width, height), channels| ResizeOutput {
+        size: data.len(),
+        data,
+        written_to_file: false,
+        width,
+        height,
+        channels,
+        format: output_format,
+        resolve_with_object: input.resolve_with_object,
+    };
+    // Every decoder gives a size known from the header (JPEG and WebP shrink on load),
+    // so the whole plan, and its size limit, comes before any pixel is decoded.
+    let shrink = stored_target.jpeg_shrink_on_load(header.width, header.height);
+    let decoded = match format {
+        Format::Jpeg => jpeg::decoded_size(header.width, header.height, shrink),
+        Format::Webp => stored_target.webp_size_on_load(header.width, header.height),
+        Format::Png | Format::Gif => (header.width, header.height),
+    };
+    let steps = Steps::plan(input, &stored_target, &header, decoded)?;
+    // JPEG to JPEG works on the YCbCr planes as stored when it can (see
+    // `Steps::halved`): no colour conversion either way, chroma resampled at half size.
+    if format == Format::Jpeg && output_format == Format::Jpeg {
+        if let Some(chroma) = steps.halved() {
+            if let Some(planes) = jpeg::decode_planes(bytes, shrink)? {
+                check(ctx)?;
+                ctx.progress(1, 3);
+                let planes = jpeg::Planes {
+                    luma: steps.apply(planes.luma, ctx)?,
+                    blue: chroma.apply(planes.blue, ctx)?,
+                    red: chroma.apply(planes.red, ctx)?,
+                };
+                ctx.progress(2, 3);
+                let size = (planes.luma.width, planes.luma.height);
+                return Ok(output(jpeg::encode_planes(planes, input.quality)?, size, 3));
+            }
+        }
+    }
+    let image = match format {
+        Format::Jpeg => jpeg::decode(bytes, shrink),
+        Format::Png => png::decode(bytes, || ctx.cancelled()),
+        Format::Webp => webp::decode(bytes, decoded),
+        Format::Gif => gif::decode(bytes),
+    }?;
+    check(ctx)?;
+    ctx.progress(1, 3);
+    let image = steps.apply(image, ctx)?;
+    ctx.progress(2, 3);
+    let channels = match output_format {
+        Format::Jpeg => image.channels - u8::from(image.has_alpha()),
+        Format::Webp => 3 + u8::from(image.has_alpha()),
+        _ => image.channels,
+    };
+    let size = (image.width, image.height);
+    let data = match output_format {
+        Format::Jpeg => jpeg::encode(image, input.quality),
+        Format::Webp => webp::encode(image, input.quality),
+        _ => png::encode(image),
+    }?;
+    Ok(output(data, size, channels))
 }
 
 /// What happens to decoded pixels: resample to `size`, turn upright, crop or embed.
