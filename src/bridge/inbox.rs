@@ -277,7 +277,8 @@ pub struct JobLine {
     id: u32,
     inbox: Arc<Inbox>,
     forecast: EndForecast,
-    /// When progress was last reported; None when the caller did not ask for it.
+    /// When progress was last reported (or first stepped); None when the caller did not
+    /// ask for it.
     reported: Option<Cell<Option<Instant>>>,
 }
 
@@ -291,16 +292,22 @@ impl JobLine {
         }
     }
 
-    /// Whether a report is due now: the first one, and then every `PROGRESS_EVERY`.
+    /// Whether a report is due now: every `PROGRESS_EVERY` from the task's first step, so
+    /// that a task shorter than that reports nothing (a report it made would be stale
+    /// before it arrived, and each costs the caller, a queue's round trip for instance).
     fn report_due(reported: &Cell<Option<Instant>>) -> bool {
         let now = Instant::now();
-        let due = reported
-            .get()
-            .is_none_or(|last| now.saturating_duration_since(last) >= PROGRESS_EVERY);
-        if due {
-            reported.set(Some(now));
+        match reported.get() {
+            Some(last) if now.saturating_duration_since(last) >= PROGRESS_EVERY => {
+                reported.set(Some(now));
+                true
+            }
+            Some(_) => false,
+            None => {
+                reported.set(Some(now));
+                false
+            }
         }
-        due
     }
 }
 
