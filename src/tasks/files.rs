@@ -70,18 +70,15 @@ pub fn open(path: &Path) -> Result<(File, u64), Failure> {
     Ok((file, metadata.len()))
 }
 
-/// Reads into `buffer` until it is full or the file ends; how many bytes it holds.
-pub fn read_chunk(file: &mut File, buffer: &mut [u8], path: &Path) -> Result<usize, Failure> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match file.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(io_failure(&error, path, "read")),
-        }
-    }
-    Ok(filled)
+/// Replaces `buffer`'s bytes with the file's next ones, as many as its capacity holds
+/// (fewer only at the end; none past it). The buffer is never zeroed first.
+pub fn read_chunk(file: &mut File, buffer: &mut Vec<u8>, path: &Path) -> Result<(), Failure> {
+    buffer.clear();
+    let capacity = buffer.capacity() as u64;
+    file.take(capacity)
+        .read_to_end(buffer)
+        .map_err(|error| io_failure(&error, path, "read"))?;
+    Ok(())
 }
 
 /// Writes `data` to `path`, replacing what is there.
@@ -151,9 +148,12 @@ mod tests {
         let path = scratch("chunks", &[7; 10]);
         let (mut file, len) = open(&path).unwrap();
         assert_eq!(len, 10);
-        let mut buffer = [0; 4];
+        let mut buffer = Vec::with_capacity(4);
         let sizes: Vec<usize> = (0..4)
-            .map(|_| read_chunk(&mut file, &mut buffer, &path).unwrap())
+            .map(|_| {
+                read_chunk(&mut file, &mut buffer, &path).unwrap();
+                buffer.len()
+            })
             .collect();
         assert_eq!(sizes, [4, 4, 2, 0]);
         std::fs::remove_file(path).unwrap();

@@ -342,13 +342,13 @@ fn digest_file(
     let (mut file, len) = files::open(path)?;
     let len = usize::try_from(len).unwrap_or(usize::MAX);
     let mut feeder = Feeder::new(algorithm, key, ctx, |done| hashed(done, len.max(done)));
-    let mut buffer = vec![0; CHUNK];
+    let mut buffer = Vec::with_capacity(CHUNK);
     loop {
-        let filled = files::read_chunk(&mut file, &mut buffer, path)?;
-        if filled == 0 {
+        files::read_chunk(&mut file, &mut buffer, path)?;
+        if buffer.is_empty() {
             return Ok(feeder.finish());
         }
-        feeder.feed(&buffer[..filled])?;
+        feeder.feed(&buffer)?;
     }
 }
 
