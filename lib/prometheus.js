@@ -3,19 +3,10 @@
 // the pool when the registry is scraped (the threads measured the times), so nothing is
 // recorded twice and a pool that is not scraped pays nothing.
 
+const { requirePeer } = require('./peer.js')
+
 /** prom-client's default buckets, in seconds. */
 const DEFAULT_BUCKETS = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
-
-function promClient() {
-  try {
-    return require('prom-client')
-  } catch (error) {
-    const missing = new Error('cisterna/prometheus needs prom-client: npm install prom-client')
-    missing.code = 'ERR_MISSING_PEER'
-    missing.cause = error
-    throw missing
-  }
-}
 
 /**
  * A histogram whose buckets are counted by the pool's threads: prom-client's own Histogram
@@ -56,7 +47,7 @@ class ThreadTimedHistogram {
  * need two prefixes); `buckets` are the histograms' bounds in seconds.
  */
 function collectMetrics(pool, options = {}) {
-  const { Counter, Gauge, register: defaultRegister } = promClient()
+  const { Counter, Gauge, register: defaultRegister } = requirePeer('prom-client', 'cisterna/prometheus')
   const { register = defaultRegister, prefix = 'cisterna_', buckets = DEFAULT_BUCKETS } = options
   if (!Array.isArray(buckets) || !buckets.every((bound, i) => bound > 0 && (i === 0 || bound > buckets[i - 1]))) {
     throw Object.assign(new TypeError('collectMetrics: buckets must be ascending numbers of seconds > 0'), {

@@ -39,11 +39,8 @@ pub fn errors_and_meta_object(results: &Results<'_>) -> String {
 
 /// `"errors":[…],"meta":{…}`, the members of Papa Parse's result after its rows.
 fn errors_and_meta(out: &mut Vec<u8>, results: &Results<'_>) {
-    out.extend_from_slice(b"\"errors\":[");
-    for (i, error) in results.errors.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
+    out.extend_from_slice(b"\"errors\":");
+    list(out, &results.errors, |out, error| {
         out.extend_from_slice(b"{\"type\":");
         str(out, error.kind);
         out.extend_from_slice(b",\"code\":");
@@ -57,8 +54,8 @@ fn errors_and_meta(out: &mut Vec<u8>, results: &Results<'_>) {
             out.extend_from_slice(format!(",\"index\":{index}").as_bytes());
         }
         out.push(b'}');
-    }
-    out.extend_from_slice(b"],\"meta\":{\"delimiter\":");
+    });
+    out.extend_from_slice(b",\"meta\":{\"delimiter\":");
     string(out, &results.delimiter);
     out.extend_from_slice(b",\"linebreak\":");
     string(out, &results.linebreak);
@@ -88,27 +85,30 @@ fn errors_and_meta(out: &mut Vec<u8>, results: &Results<'_>) {
         }
     }
     if let Some(fields) = &results.fields {
-        out.extend_from_slice(b",\"fields\":[");
-        for (i, field) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            string(out, field);
-        }
-        out.push(b']');
+        out.extend_from_slice(b",\"fields\":");
+        list(out, fields, |out, field| string(out, field));
     }
     out.extend_from_slice(b"}");
 }
 
-fn array(out: &mut Vec<u8>, values: &[Value<'_>]) {
+/// `[…]`, each item written by `write`.
+fn list<T>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(&mut Vec<u8>, T),
+) {
     out.push(b'[');
-    for (i, value) in values.iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_value(out, value);
+        write(out, item);
     }
     out.push(b']');
+}
+
+fn array(out: &mut Vec<u8>, values: &[Value<'_>]) {
+    list(out, values, write_value);
 }
 
 fn write_value(out: &mut Vec<u8>, value: &Value<'_>) {
