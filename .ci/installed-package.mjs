@@ -48,8 +48,10 @@ assert.equal(
   (await pool.run({ input: 'a,b\n1,2', header: true, output: 'json' }, 'parseCsv')).toString(),
   '{"data":[{"a":"1","b":"2"}],"errors":[],"meta":{"delimiter":",","linebreak":"\\n","aborted":false,"truncated":false,"cursor":7,"renamedHeaders":null,"fields":["a","b"]}}',
 )
-// prom-client is an optional peer: without it the export loads and says what it needs.
+// prom-client and bullmq are optional peers: without them the exports load and say what they need.
 const { collectMetrics } = await import('cisterna/prometheus')
 assert.throws(() => collectMetrics(pool), { code: 'ERR_MISSING_PEER' })
+const { createProcessor } = await import('cisterna/bullmq')
+assert.throws(() => createProcessor(pool), { code: 'ERR_MISSING_PEER' })
 await pool.close()
 console.log('cisterna: every task ran from the installed package')

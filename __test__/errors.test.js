@@ -13,6 +13,9 @@ const expected = {
   InputTooLarge: ['ERR_INPUT_TOO_LARGE', RangeError],
   TaskFailed: ['ERR_TASK_FAILED', Error],
   TaskPanicked: ['ERR_TASK_PANICKED', Error],
+  FileNotFound: ['ERR_FILE_NOT_FOUND', Error],
+  FileRead: ['ERR_FILE_READ', Error],
+  FileWrite: ['ERR_FILE_WRITE', Error],
 }
 
 test('each native failure kind maps to its code and error class', (t) => {

@@ -1,6 +1,9 @@
 // Compiled by `npm run test:types`: the public types accept what docs/api.md allows and
 // refuse what it does not (each @ts-expect-error fails the build if it stops erroring).
+
+import { Worker } from 'bullmq'
 import { type Histogram, Pool, type PoolError } from 'cisterna'
+import { cancelLostJobs, createProcessor } from 'cisterna/bullmq'
 import { collectMetrics } from 'cisterna/prometheus'
 import { Registry } from 'prom-client'
 
@@ -54,6 +57,7 @@ async function usage(): Promise<void> {
   const fileDigest: string = await pool.run({ data: { path: 'big.bin' }, algorithm: 'sha256' }, 'hash')
   // @ts-expect-error a path is given as { path }
   await pool.run({ input: 'in.jpg', output: 'out.webp', width: 10 }, 'resize')
+  cancelLostJobs(new Worker('cpu', createProcessor(pool, { timeout: 60_000 }), { connection: {} }))
   const csvJson: Buffer = await pool.run({ input: 'a,b', output: 'json' }, 'parseCsv')
   pool.on('drain', () => {})
   pool.on('needsDrain', () => {})
