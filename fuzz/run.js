@@ -1,7 +1,8 @@
 'use strict'
 // `npm run fuzz -- [--seconds N] [--seed N] [--target csv|images]`: random inputs, small and
 // big, against the two parsers that read untrusted bytes.
-//   csv     parseCsv against Papa Parse: the same { data, errors, meta }, or both refuse
+//   csv     parseCsv against Papa Parse: the same { data, errors, meta }, or both refuse; and
+//           a quarter of the time output: 'json' against JSON.stringify of that result
 //   images  mutated JPEG, PNG, WebP and GIF files through resize: a valid image or a coded
 //           error, never a crash, a hang or unbounded memory
 // The time is split between the targets. A failing input is written to fuzz/found/ with the
@@ -129,6 +130,12 @@ async function fuzzCsv(pool, random, until) {
         found('csv', 'Papa Parse throws, parseCsv returns', { input, options }, expected.error.message)
       else if (!isDeepStrictEqual(ours, expected.result))
         found('csv', 'results differ', { input, options }, JSON.stringify(options))
+      else if (random() < 0.25) {
+        // output: 'json' must be JSON.stringify of the same result, byte for byte.
+        const json = await pool.run({ input, ...options, output: 'json' }, { name: 'parseCsv', timeout: 30_000 })
+        if (json.toString('utf8') !== JSON.stringify(expected.result))
+          found('csv', "output: 'json' differs from JSON.stringify", { input, options }, JSON.stringify(options))
+      }
     } catch (error) {
       if (!expected.error || error.code !== 'ERR_INVALID_ARG')
         found('csv', `rejected with ${error.code}`, { input, options }, error.message)
