@@ -146,6 +146,7 @@ test('POST /password makes bcrypt hashes bcryptjs accepts, and /password/verify 
 
 test('bad requests get their status and the pool code, and the server goes on', async (t) => {
   const url = t.context.url
+  const tinyPng = await photo(20, 20, 'png')
   for (const [route, options, status, code] of [
     ['/hash?algorithm=md4', { body: 'x' }, 400, 'ERR_INVALID_ARG'],
     ['/resize?width=-5', { body: 'x' }, 400, 'ERR_INVALID_ARG'],
@@ -157,6 +158,8 @@ test('bad requests get their status and the pool code, and the server goes on', 
     ['/password', { json: { password: 'x', cost: 99 } }, 400, 'ERR_INVALID_ARG'],
     ['/password/verify', { json: { password: 'x', hash: '$2b$nonsense' } }, 400, 'ERR_INVALID_ARG'],
     ['/nowhere', {}, 404, 'ERR_NOT_FOUND'],
+    ['/hash', { body: Buffer.alloc((64 << 20) + 1) }, 413, 'ERR_INPUT_TOO_LARGE'],
+    ['/resize?width=10&limitInputPixels=100', { body: tinyPng }, 413, 'ERR_INPUT_TOO_LARGE'],
   ]) {
     const response = await request(url, route, options)
     t.is(response.status, status, route)
