@@ -181,7 +181,7 @@ redisTest('a worker sent SIGTERM finishes its active jobs, closes, and leaves no
   await close()
 })
 
-redisTest('jobs by path: resize file to file, hash of a big file, a missing file', async (t) => {
+redisTest('jobs by path: resize file to file, hash of a 1 GiB file in flat memory, a missing file', async (t) => {
   const { name, queue, events, close } = await freshQueue()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cisterna-queue-'))
   const pool = new Pool(2)
@@ -193,8 +193,10 @@ redisTest('jobs by path: resize file to file, hash of a big file, a missing file
   const output = path.join(dir, 'out.png')
   const big = path.join(dir, 'big.bin')
   const descriptor = fs.openSync(big, 'w')
-  fs.writeSync(descriptor, Buffer.from('end'), 0, 3, (256 << 20) - 3)
+  fs.writeSync(descriptor, Buffer.from('end'), 0, 3, (1 << 30) - 3)
   fs.closeSync(descriptor)
+  const expected = createHash('sha256')
+  for await (const chunk of fs.createReadStream(big, { highWaterMark: 1 << 20 })) expected.update(chunk)
 
   const resized = await queue.add('resize', {
     input: { path: input },
@@ -202,6 +204,9 @@ redisTest('jobs by path: resize file to file, hash of a big file, a missing file
     width: 300,
     format: 'png',
   })
+  const rssBefore = process.memoryUsage.rss()
+  let rssPeak = rssBefore
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 5)
   const hashed = await queue.add('hash', { data: { path: big }, algorithm: 'sha256' })
   const missing = await queue.add('hash', { data: { path: path.join(dir, 'nope') } }, { attempts: 1 })
   t.deepEqual(await resized.waitUntilFinished(events), {
@@ -213,10 +218,11 @@ redisTest('jobs by path: resize file to file, hash of a big file, a missing file
   })
   const metadata = await sharp(output).metadata()
   t.deepEqual([metadata.width, metadata.height], [300, 200])
-  const expected = createHash('sha256')
-  for await (const chunk of fs.createReadStream(big)) expected.update(chunk)
   t.is(await hashed.waitUntilFinished(events), expected.digest('hex'))
+  clearInterval(sampler)
+  t.true(rssPeak - rssBefore < 64 << 20, `a 1 GiB file grew resident memory by ${(rssPeak - rssBefore) >> 20} MiB`)
   await t.throwsAsync(missing.waitUntilFinished(events), { message: /ERR_FILE_NOT_FOUND/ })
+  t.true(progress.length >= 1, 'the 1 GiB digest reported its progress')
   t.true(
     progress.every((value) => Number.isInteger(value) && value >= 0 && value <= 100),
     progress.join(),
