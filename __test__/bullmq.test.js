@@ -12,7 +12,7 @@ const path = require('node:path')
 const { Queue, QueueEvents, Worker } = require('bullmq')
 const sharp = require('sharp')
 const { Pool } = require('..')
-const { createProcessor, fromJobData, toJobResult } = require('cisterna/bullmq')
+const { cancelLostJobs, createProcessor, fromJobData, toJobResult } = require('cisterna/bullmq')
 const { parseQuietly } = require('../fixtures/papa.js')
 const { photo } = require('../fixtures/images.js')
 const { hasRedis, startRedis } = require('../fixtures/redis.js')
@@ -233,7 +233,7 @@ redisTest('jobs by path: resize file to file, hash of a 1 GiB file in flat memor
   await close()
 })
 
-redisTest('cancelling a job through BullMQ aborts its task and frees the thread', async (t) => {
+redisTest('cancelling a job through BullMQ, or losing its lock, aborts its task and frees the thread', async (t) => {
   const { name, queue, events, close } = await freshQueue()
   const pool = new Pool(1)
   const worker = new Worker(name, createProcessor(pool), { connection: redis.connection, concurrency: 2 })
@@ -246,6 +246,14 @@ redisTest('cancelling a job through BullMQ aborts its task and frees the thread'
   await t.throwsAsync(endless.waitUntilFinished(events), { message: /ERR_ABORTED/ })
   const next = await queue.add('fib', 20)
   t.is(await next.waitUntilFinished(events), 6765, 'the one thread was freed')
+
+  // A lock the worker could not renew: BullMQ says so with this event, and cancelLostJobs
+  // stops the task, since another worker may take the job over.
+  cancelLostJobs(worker)
+  const lost = await queue.add('fib', { n: 90, algorithm: 'recursive' }, { attempts: 1 })
+  await until('the second endless job runs', async () => pool.stats().fib.waitTime.count === 3)
+  worker.emit('lockRenewalFailed', [lost.id])
+  await t.throwsAsync(lost.waitUntilFinished(events), { message: /ERR_ABORTED/ })
   await worker.close()
   await pool.close()
   await close()
