@@ -217,9 +217,22 @@ test('a full queue is 503 with Retry-After, and the requests it took succeed', a
   }
 })
 
-test('SIGTERM lets the request in flight finish, then the server exits 0', async (t) => {
-  const { url, child, exited } = await startServer()
+test('SIGTERM lets the request in flight finish, then the server exits 0, even with a busy keep-alive client', async (t) => {
+  const { url, child, exited } = await startServer({ GRACE_MS: '60000' })
   const inFlight = request(url, '/password', { json: { password: 'slow', cost: 13 } })
+  // A client that never stops asking, on kept-alive connections: it must not hold the exit.
+  let busy = true
+  const busyClient = (async () => {
+    let answered = 0
+    while (busy) {
+      try {
+        if ((await request(url, '/health')).ok) answered++
+      } catch {
+        return answered
+      }
+    }
+    return answered
+  })()
   // The request is inside the pool once a thread has started it.
   const deadline = Date.now() + 10_000
   while (
@@ -233,6 +246,8 @@ test('SIGTERM lets the request in flight finish, then the server exits 0', async
   t.is(response.status, 200)
   t.true(bcryptjs.compareSync('slow', (await response.json()).hash))
   const { code, signal, stderr } = await exited
+  busy = false
   t.deepEqual({ code, signal }, { code: 0, signal: null }, stderr)
+  t.true((await busyClient) > 0, 'the busy client was answered until the end')
   await t.throwsAsync(request(url, '/health'), undefined, 'no longer listening')
 })

@@ -8,6 +8,8 @@ const client = require('prom-client')
 const { Pool } = require('cisterna')
 const { collectMetrics } = require('cisterna/prometheus')
 
+/** After SIGTERM, connections still open this long are closed, requests or not. */
+const GRACE_MS = Number(process.env.GRACE_MS ?? 30_000)
 /** Bodies above this are refused with 413 before they are read. */
 const MAX_BODY = 64 << 20
 /** Tasks that may wait for a thread; past it a request gets 503 and Retry-After. */
@@ -167,9 +169,11 @@ const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
 })
 
 // Stop taking connections, let the requests in flight finish, then the pool, then exit.
+// Node closes idle keep-alive connections itself; one stuck past GRACE_MS is cut.
 process.once('SIGTERM', () => {
   server.close(async () => {
     await pool.close()
     process.exit(0)
   })
+  setTimeout(() => server.closeAllConnections(), GRACE_MS).unref()
 })
