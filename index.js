@@ -467,12 +467,19 @@ class Pool extends EventEmitter {
 
   #rejectEarly(task, error) {
     if (task === undefined || task.settled) return
-    this.#release(task)
     task.settled = true
     this.#fail(task, error)
   }
 
+  /** Every task ends here or in `#fail`: its timer and listener dropped, its outcome counted. */
+  #succeed(task, result) {
+    this.#release(task)
+    this.#resolved[task.number]++
+    task.resolve(result)
+  }
+
   #fail(task, error) {
+    this.#release(task)
     const rejected = this.#rejected[task.number]
     rejected.set(error.code, (rejected.get(error.code) ?? 0) + 1)
     task.reject(error)
@@ -506,12 +513,9 @@ class Pool extends EventEmitter {
       pending.delete(id)
       if (task.settled) continue
       if (kind !== RESULT_KIND) {
-        this.#release(task)
         this.#fail(task, errors.fromNative(kind, values[index]))
       } else if (task.ResultBuilder === undefined) {
-        this.#release(task)
-        this.#resolved[task.number]++
-        task.resolve(values[index])
+        this.#succeed(task, values[index])
       } else {
         this.#queueBuild(task, values[index], true)
       }
@@ -552,10 +556,8 @@ class Pool extends EventEmitter {
         return
       }
       const result = task.builder.finish(value)
-      this.#release(task)
       task.settled = true
-      this.#resolved[task.number]++
-      task.resolve(result)
+      this.#succeed(task, result)
     } catch (error) {
       this.#rejectEarly(task, errors.taskFailed(`building the result failed: ${error.message}`))
     }
