@@ -90,30 +90,24 @@ function collectMetrics(pool, options = {}) {
     buckets,
     read: () => stats().map(([task, times]) => [task, times.waitTime]),
   })
-  new Gauge({
-    name: `${prefix}queue_size`,
-    help: 'Tasks accepted that no thread has started',
-    registers,
-    collect() {
-      this.set(pool.queueSize)
-    },
-  })
-  new Gauge({
-    name: `${prefix}threads`,
-    help: 'Native threads alive',
-    registers,
-    collect() {
-      this.set(pool.threads.length)
-    },
-  })
-  new Gauge({
-    name: `${prefix}utilization_ratio`,
-    help: "Share of the pool's thread capacity spent running tasks since it started",
-    registers,
-    collect() {
-      this.set(pool.utilization)
-    },
-  })
+  for (const [name, help, read] of [
+    ['queue_size', 'Tasks accepted that no thread has started', () => pool.queueSize],
+    ['threads', 'Native threads alive', () => pool.threads.length],
+    [
+      'utilization_ratio',
+      "Share of the pool's thread capacity spent running tasks since it started",
+      () => pool.utilization,
+    ],
+  ]) {
+    new Gauge({
+      name: `${prefix}${name}`,
+      help,
+      registers,
+      collect() {
+        this.set(read())
+      },
+    })
+  }
 }
 
 module.exports = { collectMetrics, DEFAULT_BUCKETS }
