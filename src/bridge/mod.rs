@@ -350,13 +350,9 @@ impl NativePool {
         for (index, (id, delivery)) in delivered.into_iter().enumerate() {
             ids[index] = id;
             let (value, kind_if_ok) = match delivery {
-                Delivery::Part(part) => (
-                    part.encode(env)
-                        .map_err(|e| Failure::new(Kind::TaskFailed, e.reason)),
-                    PART_KIND,
-                ),
+                Delivery::Part(part) => (part.encode(env).map_err(encoding_failed), PART_KIND),
                 Delivery::Progress(fraction) => (
-                    js::to_js(env, fraction).map_err(|e| Failure::new(Kind::TaskFailed, e.reason)),
+                    js::to_js(env, fraction).map_err(encoding_failed),
                     PROGRESS_KIND,
                 ),
                 Delivery::End(outcome) => {
@@ -370,9 +366,9 @@ impl NativePool {
                         }
                     }
                     let value = match outcome {
-                        Outcome::Finished(Ok(output)) => output
-                            .encode(env)
-                            .map_err(|e| Failure::new(Kind::TaskFailed, e.reason)),
+                        Outcome::Finished(Ok(output)) => {
+                            output.encode(env).map_err(encoding_failed)
+                        }
                         Outcome::Finished(Err(failure)) => Err(failure),
                         Outcome::Panicked(message) => Err(Failure::new(
                             Kind::TaskPanicked,
@@ -499,6 +495,11 @@ impl NativePool {
             self.core.inbox.set_referenced(env, wanted);
         }
     }
+}
+
+/// A JS value that could not be made: the task's result is lost, so the task failed.
+fn encoding_failed(error: napi::Error) -> Failure {
+    Failure::new(Kind::TaskFailed, error.reason)
 }
 
 fn task_times(times: &LabelTimes, bounds: Option<&[Duration]>) -> TaskTimes {

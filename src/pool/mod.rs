@@ -9,7 +9,7 @@ mod sync;
 #[cfg(test)]
 pub(crate) use cancel::testing;
 pub use cancel::{CancelToken, CancelledWhile, Ctx};
-pub use stats::{LabelTimes, Summary, Timing};
+pub use stats::{LabelTimes, Timing};
 
 use queue::PriorityQueue;
 use stats::Stats;
