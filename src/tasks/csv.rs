@@ -190,20 +190,22 @@ impl Task for ParseCsv {
         }
         // Papa Parse strips a byte-order mark from string input.
         let text = text.strip_prefix(&[0xfeff]).unwrap_or(&text);
-        if input.options.layout == Layout::Json {
+        // The layouts other than rows need every row before they can begin.
+        let parse_whole = || {
             let results = papa::parse(text, &input.options).map_err(Failure::invalid_type)?;
             if ctx.cancelled() {
                 return Err(Failure::cancelled());
             }
+            Ok(results)
+        };
+        if input.options.layout == Layout::Json {
+            let results = parse_whole()?;
             let json = json::result(&results, text.len())
                 .map_err(|message| Failure::new(Kind::TaskFailed, message))?;
             return Ok(CsvOutput::Json(json));
         }
         if input.options.layout == Layout::Columns {
-            let results = papa::parse(text, &input.options).map_err(Failure::invalid_type)?;
-            if ctx.cancelled() {
-                return Err(Failure::cancelled());
-            }
+            let results = parse_whole()?;
             let Columns {
                 fields,
                 numeric,
@@ -301,7 +303,6 @@ unsafe fn js_string(raw: sys::napi_env, texts: &Texts) -> napi::Result<Unknown<'
 /// A string (copied as UTF-16, as JS holds it) or bytes read in place; None otherwise.
 /// Whether a value may name a file. Only an options object's `input` may: a bare `{ path }`
 /// could be an options object, whose options would then be lost.
-#[derive(PartialEq)]
 enum Files {
     Read,
     Refused,
