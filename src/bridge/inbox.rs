@@ -188,7 +188,7 @@ impl Inbox {
 
 impl Sink<TaskResult> for std::sync::Arc<Inbox> {
     fn deliver(&self, id: u32, outcome: Outcome<TaskResult>) {
-        self.post(|waiting| waiting.delivered.push((id, Delivery::End(outcome))));
+        self.send(id, Delivery::End(outcome));
     }
 
     fn threads_exited(&self) {
@@ -201,13 +201,9 @@ impl Sink<TaskResult> for std::sync::Arc<Inbox> {
 }
 
 impl Inbox {
-    /// A part of a running job's result, in order before its end.
-    fn send_part(&self, id: u32, part: Box<dyn Encode>) {
-        self.post(|waiting| waiting.delivered.push((id, Delivery::Part(part))));
-    }
-
-    fn send_progress(&self, id: u32, fraction: f64) {
-        self.post(|waiting| waiting.delivered.push((id, Delivery::Progress(fraction))));
+    /// What job `id` hands back, in order: its parts and progress come before its end.
+    fn send(&self, id: u32, delivery: Delivery) {
+        self.post(|waiting| waiting.delivered.push((id, delivery)));
     }
 
     /// A wake-up with nothing to take: `drain` hands back an empty batch. If the inbox is
@@ -313,14 +309,16 @@ impl JobLine {
 
 impl Line for JobLine {
     fn send(&self, part: Box<dyn Encode>) {
-        self.inbox.send_part(self.id, part);
+        self.inbox.send(self.id, Delivery::Part(part));
     }
 
     fn progress(&self, done: usize, total: usize) {
         if let Some(reported) = &self.reported {
             if total > 0 && Self::report_due(reported) {
-                self.inbox
-                    .send_progress(self.id, (done as f64 / total as f64).min(1.0));
+                self.inbox.send(
+                    self.id,
+                    Delivery::Progress((done as f64 / total as f64).min(1.0)),
+                );
             }
         }
         if self.forecast.due(Instant::now, done, total) {
