@@ -90,11 +90,10 @@ pub struct ResizeInput {
 }
 
 pub struct ResizeOutput {
-    /// Empty when the image went to a file.
-    data: Vec<u8>,
+    /// The encoded image; None once it went to a file.
+    data: Option<Vec<u8>>,
     /// Bytes of the encoded image.
     size: usize,
-    written_to_file: bool,
     width: u32,
     height: u32,
     channels: u8,
@@ -218,9 +217,8 @@ impl Task for Resize {
     fn run(input: ResizeInput, ctx: &Context) -> Result<ResizeOutput, Failure> {
         let mut output = resize(&input, ctx)?;
         if let Some(path) = &input.output_path {
-            files::write(path, &output.data)?;
-            output.data = Vec::new();
-            output.written_to_file = true;
+            let data = output.data.take().unwrap_or_default();
+            files::write(path, &data)?;
         }
         Ok(output)
     }
@@ -234,10 +232,10 @@ impl Task for Resize {
         info.set("format", output.format.name())?;
         info.set("size", output.size as u32)?;
         info.set("channels", u32::from(output.channels))?;
-        if output.written_to_file {
+        let Some(data) = output.data else {
             return to_js(env, info);
-        }
-        let data = Buffer::from(output.data);
+        };
+        let data = Buffer::from(data);
         if !output.resolve_with_object {
             return to_js(env, data);
         }
@@ -285,8 +283,7 @@ fn resize(input: &ResizeInput, ctx: &Context) -> Result<ResizeOutput, Failure> {
     });
     let output = |data: Vec<u8>, (width, height), channels| ResizeOutput {
         size: data.len(),
-        data,
-        written_to_file: false,
+        data: Some(data),
         width,
         height,
         channels,
