@@ -3,35 +3,17 @@
 // against node:crypto, Papa Parse, sharp and bcryptjs.
 
 const test = require('ava')
-const { spawn } = require('node:child_process')
 const { createHash } = require('node:crypto')
 const path = require('node:path')
 const bcryptjs = require('bcryptjs')
 const sharp = require('sharp')
 const { photo, prng } = require('../fixtures/images.js')
 const { parseQuietly } = require('../fixtures/papa.js')
+const { startService } = require('../fixtures/service.js')
 
 const SERVER = path.join(__dirname, '..', 'examples', 'server.js')
 
-/** Starts the example on a free port; resolves once it listens. */
-function startServer(env = {}) {
-  const child = spawn(process.execPath, [SERVER], {
-    env: { ...process.env, PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr.on('data', (chunk) => (stderr += chunk))
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr })))
-  return new Promise((resolve, reject) => {
-    let stdout = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-      const match = /listening on (http:\/\/\S+)/.exec(stdout)
-      if (match) resolve({ url: match[1], child, exited })
-    })
-    exited.then(({ code }) => reject(new Error(`the server exited (${code}) before listening: ${stderr}`)))
-  })
-}
+const startServer = (env) => startService(SERVER, env)
 
 function request(url, route, { body, json, method = body === undefined && json === undefined ? 'GET' : 'POST' } = {}) {
   const headers = {}

@@ -5,11 +5,12 @@
 // (4 connections each, plus /health), then the same routes at half the baseline's saturated
 // rates, for latency. Prints both tables; the ratios are the service's figures.
 
-const { spawn, execFile } = require('node:child_process')
+const { execFile } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { photo, prng } = require('../fixtures/images.js')
+const { startService } = require('../fixtures/service.js')
 const { median } = require('./harness.js')
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -41,22 +42,6 @@ async function inputs(dir) {
     '/csv': { path: '/csv?header=true&dynamicTyping=true', bodyFile: csv, contentType: 'text/csv' },
     '/health': { path: '/health', method: 'GET' },
   }
-}
-
-function start(file) {
-  const child = spawn(process.execPath, [file], {
-    env: { ...process.env, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (chunk) => {
-      out += chunk
-      const match = /listening on (\S+)/.exec(out)
-      if (match) resolve({ url: match[1], child })
-    })
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)))
-  })
 }
 
 const LOAD = path.join(__dirname, 'server', 'load.js')
@@ -91,7 +76,7 @@ async function load(url, routes, duration = SECONDS) {
 
 /** Starts the service, warms it (JIT, thread pools) with a short light load, loads it, stops it. */
 async function measure(file, routes) {
-  const { url, child } = await start(file)
+  const { url, child } = await startService(file)
   try {
     const light = Object.fromEntries(
       Object.entries(routes).map(([name, spec]) => [name, { ...spec, rate: undefined, connections: 1 }]),
