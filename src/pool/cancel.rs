@@ -1,5 +1,7 @@
 //! Cancellation: what a running task can see of abort, timeout and `destroy()`.
 
+use super::parts::{Lender, Parts};
+use std::panic::resume_unwind;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 const QUEUED: u8 = 0;
@@ -49,17 +51,25 @@ impl CancelToken {
     }
 }
 
-/// What a task is handed while it runs. Long loops call `cancelled()` and stop early.
+/// What a task is handed while it runs. Long loops call `cancelled()` and stop early; work
+/// that splits into parts runs them with `for_each`, on the pool's idle threads too.
 pub struct Ctx<'a> {
     token: Option<&'a CancelToken>,
     pool_destroyed: &'a AtomicBool,
+    /// None outside a pool (a task's unit tests): parts run one after another.
+    lender: Option<&'a dyn Lender>,
 }
 
 impl<'a> Ctx<'a> {
-    pub(crate) fn new(token: Option<&'a CancelToken>, pool_destroyed: &'a AtomicBool) -> Self {
+    pub(crate) fn new(
+        token: Option<&'a CancelToken>,
+        pool_destroyed: &'a AtomicBool,
+        lender: Option<&'a dyn Lender>,
+    ) -> Self {
         Self {
             token,
             pool_destroyed,
+            lender,
         }
     }
 
@@ -69,6 +79,64 @@ impl<'a> Ctx<'a> {
     pub fn cancelled(&self) -> bool {
         self.token.is_some_and(CancelToken::is_cancelled)
             || self.pool_destroyed.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work` on every item, in any order: on this thread, and on any of the pool's
+    /// threads that are idle, never on more threads than the pool has. A thread that helps
+    /// takes one item at a time and goes back to the queue between items, so a queued task
+    /// waits for at most one item's work. Once the task is cancelled, items not yet begun
+    /// are skipped: check `cancelled()` after. A panic in `work` is raised here, after the
+    /// items begun have finished.
+    pub fn for_each<T: Send>(&self, items: &mut [T], work: impl Fn(&mut T) + Sync) {
+        let lender = match self.lender {
+            Some(lender) if items.len() > 1 => lender,
+            _ => {
+                for item in items {
+                    if self.cancelled() {
+                        return;
+                    }
+                    work(item);
+                }
+                return;
+            }
+        };
+        let items = Items(items.as_mut_ptr(), items.len());
+        let run_part = |i: usize| {
+            if !self.cancelled() {
+                // SAFETY: `Parts` hands out each index below the count once, so this is
+                // the only reference to item `i`; the items outlive every part (see below).
+                work(unsafe { items.get(i) });
+            }
+        };
+        // SAFETY: `run_part` and the items it borrows live to the end of this call, and
+        // `reclaim` returns only once no thread is in a part; parts run inside
+        // `catch_unwind`, so nothing unwinds past `reclaim`.
+        let parts = unsafe { Parts::new(&run_part, items.1) };
+        lender.lend(&parts);
+        while parts.run_next() {}
+        lender.reclaim(&parts);
+        if let Some(panic) = parts.take_panic() {
+            resume_unwind(panic);
+        }
+    }
+}
+
+/// The items of one `for_each`, reachable from the threads that run its parts.
+struct Items<T>(*mut T, usize);
+
+// SAFETY: each item is reached from one thread at a time (one index, one part), and the
+// items are Send.
+unsafe impl<T: Send> Sync for Items<T> {}
+
+impl<T> Items<T> {
+    /// # Safety
+    /// `i` is below the count, no other reference to item `i` is alive, and the slice the
+    /// items came from is.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn get(&self, i: usize) -> &mut T {
+        debug_assert!(i < self.1);
+        // SAFETY: per this function's contract.
+        unsafe { &mut *self.0.add(i) }
     }
 }
 
@@ -81,11 +149,11 @@ pub(crate) mod testing {
 
     /// A context for unit tests of a task's pure core.
     pub fn never_cancelled() -> Ctx<'static> {
-        Ctx::new(None, &NEVER)
+        Ctx::new(None, &NEVER, None)
     }
 
     pub fn already_cancelled() -> Ctx<'static> {
-        Ctx::new(None, &ALWAYS)
+        Ctx::new(None, &ALWAYS, None)
     }
 }
 
@@ -107,7 +175,7 @@ mod tests {
         let token = CancelToken::new();
         let destroyed = AtomicBool::new(false);
         assert!(token.start());
-        let ctx = Ctx::new(Some(&token), &destroyed);
+        let ctx = Ctx::new(Some(&token), &destroyed, None);
         assert!(!ctx.cancelled());
         assert_eq!(token.cancel(), CancelledWhile::Running);
         assert!(ctx.cancelled());
@@ -116,7 +184,7 @@ mod tests {
     #[test]
     fn destroying_the_pool_cancels_jobs_without_a_token() {
         let destroyed = AtomicBool::new(false);
-        let ctx = Ctx::new(None, &destroyed);
+        let ctx = Ctx::new(None, &destroyed, None);
         assert!(!ctx.cancelled());
         destroyed.store(true, Ordering::Relaxed);
         assert!(ctx.cancelled());

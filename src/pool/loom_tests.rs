@@ -180,3 +180,44 @@ fn loom_a_destroy_racing_a_finish_delivers_once() {
         recorder.check(&[1]);
     });
 }
+
+/// A job that splits into two parts; it returns its id only if both ran.
+fn splitting_job(id: u32) -> Job<u32> {
+    Job {
+        work: Box::new(move |ctx| {
+            let mut parts = [false; 2];
+            ctx.for_each(&mut parts, |part| *part = true);
+            if parts == [true, true] {
+                id
+            } else {
+                0
+            }
+        }),
+        ..job(id, None)
+    }
+}
+
+#[test]
+fn loom_parts_lent_to_an_idle_thread_each_run_once_before_the_job_ends() {
+    model(|| {
+        let (engine, recorder) = engine(2);
+        assert!(engine.submit(vec![splitting_job(1)]).is_empty());
+        recorder.wait_for(1);
+        engine.close();
+        engine.join();
+        assert_eq!(recorder.check(&[1]), [(1, true)]);
+    });
+}
+
+#[test]
+fn loom_a_job_submitted_while_parts_are_lent_is_run() {
+    model(|| {
+        let (engine, recorder) = engine(2);
+        assert!(engine.submit(vec![splitting_job(1)]).is_empty());
+        assert!(engine.submit(vec![job(2, None)]).is_empty());
+        recorder.wait_for(2);
+        engine.close();
+        engine.join();
+        assert_eq!(recorder.check(&[1, 2]), [(1, true), (2, true)]);
+    });
+}

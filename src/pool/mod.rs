@@ -2,6 +2,7 @@
 //! It knows no task by name; how it queues, wakes, shrinks and stops is in `README.md`.
 
 mod cancel;
+mod parts;
 mod queue;
 mod stats;
 mod sync;
@@ -11,6 +12,7 @@ pub(crate) use cancel::testing;
 pub use cancel::{CancelToken, CancelledWhile, Ctx};
 pub use stats::{LabelTimes, Timing};
 
+use parts::{Lender, Lent, Parts};
 use queue::PriorityQueue;
 use stats::Stats;
 use std::any::Any;
@@ -111,8 +113,11 @@ struct State<O> {
     /// Notifications given and not yet taken. A thread that wakes and finds this at 0
     /// woke spuriously or timed out, and goes back to sleep or leaves.
     notified: usize,
-    /// Threads running a job right now.
+    /// Threads running a job right now (threads lent to a job's parts are not counted).
     running: usize,
+    /// Parts of running jobs offered to idle threads (`Ctx::for_each`); a free thread
+    /// looks here once the queue is empty.
+    lent: Vec<Lent>,
     shutdown: Option<Shutdown>,
     exit_reported: bool,
     stats: Stats,
@@ -124,6 +129,22 @@ impl<O> State<O> {
     fn queue_is_full(&self, max_threads: usize, max_queue: usize) -> bool {
         let waiting = self.queue.len() - self.cancelled_in_queue;
         (waiting + 1).saturating_sub(max_threads - self.running) > max_queue
+    }
+
+    /// Finds a thread for new work: an idle one is notified, else a new one is counted
+    /// if the pool has room for it.
+    fn find_thread(&mut self, max_threads: usize) -> Found {
+        if self.idle > 0 {
+            self.idle -= 1;
+            self.notified += 1;
+            Found::Notified {
+                signal: self.notified > self.spinning,
+            }
+        } else if self.live.len() < max_threads {
+            Found::Spawn(self.count_thread())
+        } else {
+            Found::None
+        }
     }
 
     /// Counts a thread about to be spawned; its number.
@@ -144,10 +165,47 @@ impl<O> State<O> {
     }
 }
 
+/// Where `find_thread` found a thread.
+enum Found {
+    /// An idle thread was notified; the condvar must be signalled unless it still spins.
+    Notified { signal: bool },
+    /// A new thread of this number is counted and must be spawned.
+    Spawn(u32),
+    /// Every thread is busy.
+    None,
+}
+
+/// Signals and spawns owed once the lock is released.
+#[derive(Default)]
+struct Wakes {
+    signals: usize,
+    spawns: Vec<u32>,
+}
+
+impl Wakes {
+    fn add(&mut self, found: Found) -> bool {
+        match found {
+            Found::Notified { signal } => self.signals += usize::from(signal),
+            Found::Spawn(number) => self.spawns.push(number),
+            Found::None => return false,
+        }
+        true
+    }
+
+    fn send<O: Send + 'static, S: Sink<O>>(self, shared: &Arc<Shared<O, S>>) {
+        for _ in 0..self.signals {
+            shared.work_ready.notify_one();
+        }
+        spawn_workers(shared, self.spawns);
+    }
+}
+
 struct Shared<O, S> {
     config: Config,
     state: Mutex<State<O>>,
     work_ready: Condvar,
+    /// Signalled when the last helper leaves a lent job's part, for `reclaim`.
+    parts_done: Condvar,
     /// Set by `destroy`: every running job's `Ctx::cancelled()` turns true.
     destroyed: AtomicBool,
     /// A lock-free copy of `State::notified` for spinning threads to poll.
@@ -180,11 +238,13 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
                 spinning: 0,
                 notified: 0,
                 running: 0,
+                lent: Vec::new(),
                 shutdown: None,
                 exit_reported: false,
                 stats: Stats::new(),
             }),
             work_ready: Condvar::new(),
+            parts_done: Condvar::new(),
             destroyed: AtomicBool::new(false),
             notified_hint: AtomicUsize::new(0),
             sink,
@@ -203,7 +263,7 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
         let shared = &self.shared;
         let enqueued = Instant::now();
         let mut refused = Vec::new();
-        let (mut to_wake, mut to_spawn) = (0, Vec::new());
+        let mut wakes = Wakes::default();
         {
             let mut state = shared.state.lock();
             for job in jobs {
@@ -216,24 +276,13 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
                     continue;
                 }
                 state.queue.push(job.priority, Queued { job, enqueued });
-                if state.idle > 0 {
-                    state.idle -= 1;
-                    state.notified += 1;
-                    if state.notified > state.spinning {
-                        to_wake += 1;
-                    }
-                } else if state.live.len() < shared.config.max_threads {
-                    to_spawn.push(state.count_thread());
-                }
+                wakes.add(state.find_thread(shared.config.max_threads));
             }
             shared
                 .notified_hint
                 .store(state.notified, Ordering::Release);
         }
-        for _ in 0..to_wake {
-            shared.work_ready.notify_one();
-        }
-        spawn_workers(shared, to_spawn);
+        wakes.send(shared);
         refused
     }
 
@@ -399,6 +448,22 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) 
             MutexGuard::unlocked(&mut state, || shared.sink.deliver(id, outcome));
             continue;
         }
+        if let Some(lent) = state.lent.iter_mut().find(|lent| lent.parts.left()) {
+            // One part at a time, then back to the queue, which comes first.
+            lent.helpers += 1;
+            let parts = Arc::clone(&lent.parts);
+            MutexGuard::unlocked(&mut state, || parts.run_next());
+            let lent = state
+                .lent
+                .iter_mut()
+                .find(|lent| Arc::ptr_eq(&lent.parts, &parts))
+                .expect("lent parts stay until their helpers leave");
+            lent.helpers -= 1;
+            if lent.helpers == 0 {
+                shared.parts_done.notify_all();
+            }
+            continue;
+        }
         if state.shutdown.is_some() {
             break;
         }
@@ -438,6 +503,46 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) 
     drop(state);
     if report_exit {
         shared.sink.threads_exited();
+    }
+}
+
+impl<O: Send + 'static, S: Sink<O>> Lender for Arc<Shared<O, S>> {
+    /// Offers the parts to as many threads as could help (one fewer than there are
+    /// parts or threads): idle ones are notified, and missing ones started, as `submit`
+    /// does for jobs; a thread notified finds them once the queue is empty.
+    fn lend(&self, parts: &Arc<Parts>) {
+        let mut wakes = Wakes::default();
+        {
+            let mut state = self.state.lock();
+            state.lent.push(Lent {
+                parts: Arc::clone(parts),
+                helpers: 0,
+            });
+            let wanted = (parts.count() - 1).min(self.config.max_threads - 1);
+            for _ in 0..wanted {
+                if !wakes.add(state.find_thread(self.config.max_threads)) {
+                    break;
+                }
+            }
+            self.notified_hint.store(state.notified, Ordering::Release);
+        }
+        wakes.send(self);
+    }
+
+    fn reclaim(&self, parts: &Arc<Parts>) {
+        let mut state = self.state.lock();
+        loop {
+            let place = state
+                .lent
+                .iter()
+                .position(|lent| Arc::ptr_eq(&lent.parts, parts))
+                .expect("reclaimed once, after lend");
+            if state.lent[place].helpers == 0 {
+                state.lent.swap_remove(place);
+                return;
+            }
+            self.parts_done.wait(&mut state);
+        }
     }
 }
 
@@ -513,11 +618,14 @@ fn take_notification<O, S>(shared: &Shared<O, S>, state: &mut MutexGuard<State<O
     true
 }
 
-fn run<O, S>(shared: &Shared<O, S>, job: Job<O>) -> (u32, Outcome<O>) {
+fn run<O: Send + 'static, S: Sink<O>>(
+    shared: &Arc<Shared<O, S>>,
+    job: Job<O>,
+) -> (u32, Outcome<O>) {
     let Job {
         id, token, work, ..
     } = job;
-    let ctx = Ctx::new(token.as_deref(), &shared.destroyed);
+    let ctx = Ctx::new(token.as_deref(), &shared.destroyed, Some(shared));
     let outcome = match catch_unwind(AssertUnwindSafe(|| work(&ctx))) {
         Ok(output) => Outcome::Finished(output),
         Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),

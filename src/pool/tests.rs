@@ -426,3 +426,164 @@ fn dropping_the_engine_stops_and_joins_its_threads() {
     drop(engine);
     assert_eq!(next(&events), Event::Exited);
 }
+
+/// Waits (up to 10 s) until `count` has reached `at_least`.
+fn rendezvous(count: &std::sync::atomic::AtomicUsize, at_least: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count.load(Ordering::SeqCst) < at_least {
+        if Instant::now() > deadline {
+            return false;
+        }
+        thread::yield_now();
+    }
+    true
+}
+
+#[test]
+fn for_each_lends_an_idle_thread_and_runs_every_item_once() {
+    let (engine, events) = engine(2, 2);
+    engine.submit(vec![job(1, |ctx| {
+        let running = std::sync::atomic::AtomicUsize::new(0);
+        let mut items: Vec<(usize, bool)> = (0..2).map(|i| (i, false)).collect();
+        // Each of the two parts waits for the other: only two threads at once finish them.
+        ctx.for_each(&mut items, |(_, met)| {
+            running.fetch_add(1, Ordering::SeqCst);
+            *met = rendezvous(&running, 2);
+        });
+        items.iter().filter(|(_, met)| *met).count() as u64
+    })]);
+    assert_eq!(next(&events), Event::Done(1, Ok(2)));
+}
+
+#[test]
+fn for_each_never_runs_on_more_threads_than_the_pool_has() {
+    for max_threads in [1, 2, 3] {
+        let (engine, events) = engine(max_threads, 1);
+        let threads = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+        let jobs = (0..4)
+            .map(|id| {
+                let threads = Arc::clone(&threads);
+                job(id, move |ctx| {
+                    let mut items = vec![0u64; 64];
+                    ctx.for_each(&mut items, |item| {
+                        threads.lock().unwrap().insert(thread::current().id());
+                        thread::sleep(Duration::from_micros(200));
+                        *item = 1;
+                    });
+                    items.iter().sum()
+                })
+            })
+            .collect();
+        engine.submit(jobs);
+        for _ in 0..4 {
+            assert!(matches!(next(&events), Event::Done(_, Ok(64))));
+        }
+        assert!(threads.lock().unwrap().len() <= max_threads);
+        assert!(engine.threads().len() <= max_threads);
+    }
+}
+
+#[test]
+fn a_queued_job_starts_when_a_lent_thread_finishes_its_part() {
+    let (engine, events) = engine(2, 2);
+    let (started_tx, started) = channel::<(usize, thread::ThreadId)>();
+    let releases: Vec<(Sender<()>, Receiver<()>)> = (0..4).map(|_| channel()).collect();
+    let waits: Vec<Receiver<()>> = releases.iter().map(|(_, r)| r.clone()).collect();
+    let (owner_tx, owner) = channel();
+    let started_tx_for_queued = started_tx.clone();
+    engine.submit(vec![job(1, move |ctx| {
+        owner_tx.send(thread::current().id()).unwrap();
+        let mut items: Vec<usize> = (0..4).collect();
+        ctx.for_each(&mut items, |&mut i| {
+            started_tx.send((i, thread::current().id())).unwrap();
+            waits[i].recv().unwrap();
+        });
+        1
+    })]);
+    let owner = owner.recv().unwrap();
+    let first = [started.recv().unwrap(), started.recv().unwrap()];
+    let (helped, _) = *first
+        .iter()
+        .find(|(_, thread)| *thread != owner)
+        .expect("the idle thread took a part");
+    let queued_started = started_tx_for_queued;
+    engine.submit(vec![job(2, move |_| {
+        queued_started
+            .send((usize::MAX, thread::current().id()))
+            .unwrap();
+        2
+    })]);
+    // The helper's part ends while the job's own part still holds its thread: the helper
+    // goes to the queued job before taking another part.
+    releases[helped].0.send(()).unwrap();
+    let (what, _) = started.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        what,
+        usize::MAX,
+        "the queued job starts before the next part"
+    );
+    assert_eq!(next(&events), Event::Done(2, Ok(2)));
+    for (release, _) in &releases {
+        let _ = release.send(());
+    }
+    assert_eq!(next(&events), Event::Done(1, Ok(1)));
+}
+
+#[test]
+fn cancelling_a_job_skips_the_parts_not_begun() {
+    let (engine, events) = engine(2, 2);
+    let token = Arc::new(CancelToken::new());
+    let begun = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&begun);
+    engine.submit(vec![Job {
+        token: Some(Arc::clone(&token)),
+        ..job(1, move |ctx| {
+            let mut items = vec![(); 10_000];
+            ctx.for_each(&mut items, |_| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                thread::sleep(Duration::from_micros(500));
+            });
+            u64::from(ctx.cancelled())
+        })
+    }]);
+    assert!(rendezvous(&begun, 4));
+    engine.cancel(1, &token);
+    assert_eq!(next(&events), Event::Done(1, Ok(1)));
+    assert!(begun.load(Ordering::SeqCst) < 10_000);
+}
+
+#[test]
+fn a_panicking_part_fails_its_job_once_the_others_finish() {
+    let (engine, events) = engine(2, 2);
+    engine.submit(vec![job(1, |ctx| {
+        let mut items: Vec<u32> = (0..8).collect();
+        ctx.for_each(&mut items, |&mut i| {
+            thread::sleep(Duration::from_millis(1));
+            assert!(i != 3, "part {i} failed");
+        });
+        0
+    })]);
+    assert_eq!(next(&events), Event::Done(1, Err("part 3 failed".into())));
+    engine.submit(vec![job(2, |_| 2)]);
+    assert_eq!(next(&events), Event::Done(2, Ok(2)));
+}
+
+#[test]
+fn destroying_the_pool_stops_the_parts_of_a_running_job() {
+    let (engine, events) = engine(2, 2);
+    let (started_tx, started) = channel();
+    engine.submit(vec![job(1, move |ctx| {
+        let mut items = vec![(); 4];
+        ctx.for_each(&mut items, |_| {
+            let _ = started_tx.send(());
+            while !ctx.cancelled() {
+                thread::yield_now();
+            }
+        });
+        1
+    })]);
+    started.recv().unwrap();
+    started.recv().unwrap();
+    drop(engine);
+    assert_eq!(next(&events), Event::Done(1, Ok(1)));
+}
