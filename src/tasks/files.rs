@@ -81,6 +81,31 @@ pub fn read_chunk(file: &mut File, buffer: &mut Vec<u8>, path: &Path) -> Result<
     Ok(())
 }
 
+/// Fills `bytes` from the file at `offset`, without moving its cursor, so that threads can
+/// read parts of one file at once. A file shorter than that changed while it was read.
+pub fn read_at(file: &File, bytes: &mut [u8], offset: u64, path: &Path) -> Result<(), Failure> {
+    #[cfg(unix)]
+    let read = std::os::unix::fs::FileExt::read_exact_at(file, bytes, offset);
+    #[cfg(windows)]
+    let read = (|| {
+        let (mut done, mut bytes) = (0, bytes);
+        while !bytes.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(file, bytes, offset + done)? {
+                0 => return Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
+                n => (done, bytes) = (done + n as u64, &mut bytes[n..]),
+            }
+        }
+        Ok(())
+    })();
+    read.map_err(|error| match error.kind() {
+        io::ErrorKind::UnexpectedEof => Failure::new(
+            Kind::FileRead,
+            format!("{} became shorter while it was read", path.display()),
+        ),
+        _ => io_failure(&error, path, "read"),
+    })
+}
+
 /// Writes `data` to `path`, replacing what is there.
 pub fn write(path: &Path, data: &[u8]) -> Result<(), Failure> {
     File::create(path)

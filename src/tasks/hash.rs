@@ -1,6 +1,7 @@
 //! `hash`: digests with Node's algorithm names (byte for byte equal to `node:crypto`),
 //! plus BLAKE3, xxHash and CRC; HMAC with `key` (keyed BLAKE3 for `blake3`).
 
+mod blake3_parts;
 mod sha256;
 
 use super::files::{self, Source};
@@ -195,6 +196,11 @@ fn check_key(algorithm: Algorithm, key_len: Option<usize>) -> Result<(), Failure
     }
 }
 
+/// A BLAKE3 key, checked by `check_key` to be 32 bytes.
+fn blake3_key(key: Option<&[u8]>) -> Option<&[u8; 32]> {
+    key.map(|key| key.try_into().expect("checked to be 32 bytes"))
+}
+
 /// Something that digests a stream of chunks.
 trait Streaming {
     fn update(&mut self, chunk: &[u8]);
@@ -301,7 +307,7 @@ fn streaming(algorithm: Algorithm, key: Option<&[u8]>) -> Box<dyn Streaming> {
         Algorithm::Sha3_512 => plain_or_keyed::<sha3::Sha3_512>(key),
         Algorithm::Blake2b512 => plain_or_keyed::<blake2::Blake2b512>(key),
         Algorithm::Blake3 => Box::new(match key {
-            Some(key) => blake3::Hasher::new_keyed(key.try_into().expect("checked to be 32 bytes")),
+            Some(key) => blake3::Hasher::new_keyed(blake3_key(Some(key)).expect("a key")),
             None => blake3::Hasher::new(),
         }),
         Algorithm::Xxh64 => Box::new(xxhash_rust::xxh64::Xxh64::new(0)),
@@ -323,6 +329,11 @@ fn digest(
     ctx: &Ctx,
     hashed: impl FnMut(usize),
 ) -> Result<Vec<u8>, Failure> {
+    // Large enough to split: in parts hashed on free threads.
+    if algorithm == Algorithm::Blake3 && data.len() > blake3_parts::PART {
+        let feed = blake3_parts::feed_bytes(data, ctx);
+        return Ok(blake3_parts::digest(blake3_key(key), data.len(), ctx, feed)?.to_vec());
+    }
     let mut feeder = Feeder::new(algorithm, key, ctx, hashed);
     for chunk in data.chunks(CHUNK) {
         feeder.feed(chunk)?;
@@ -341,6 +352,11 @@ fn digest_file(
 ) -> Result<Vec<u8>, Failure> {
     let (mut file, len) = files::open(path)?;
     let len = usize::try_from(len).unwrap_or(usize::MAX);
+    // A file as long as it was when opened, in parts read and hashed on free threads.
+    if algorithm == Algorithm::Blake3 && len > blake3_parts::PART {
+        let feed = blake3_parts::feed_file(&file, path);
+        return Ok(blake3_parts::digest(blake3_key(key), len, ctx, feed)?.to_vec());
+    }
     let mut feeder = Feeder::new(algorithm, key, ctx, |done| hashed(done, len.max(done)));
     let mut buffer = Vec::with_capacity(CHUNK);
     loop {
