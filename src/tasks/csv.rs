@@ -12,6 +12,7 @@ use super::files::Source;
 use super::{Context, Encode, Task};
 use crate::error::{Failure, Kind};
 use crate::js::{args, describe, to_js, Decoder};
+use crate::pool::Ctx;
 use cells::{Cells, Columns, SharedTexts};
 use napi::bindgen_prelude::{Buffer, Float64Array, Object, Uint32Array, Uint8Array, Unknown};
 use napi::{check_status, sys, Env, JsValue, ValueType};
@@ -26,6 +27,42 @@ pub const MAX_INPUT: usize = 256 << 20;
 /// Cells per part of the rows: small enough that JS starts building early, large enough
 /// that a part's own cost (a wake-up, a turn of the event loop) is lost in its building.
 const CHUNK_CELLS: usize = 1 << 16;
+
+/// UTF-8 bytes per part when a long input is turned into UTF-16 in parts.
+const BYTES_PER_PART: usize = 1 << 20;
+
+/// UTF-8 as UTF-16, ill-formed sequences replaced as `String::from_utf8_lossy` replaces
+/// them; a long input in parts on the pool's free threads, each cut before a byte that
+/// begins a character (never inside a sequence, well-formed or not). Parts skipped once the
+/// task is cancelled leave text out: the caller checks `ctx.cancelled()`.
+fn utf8_to_utf16(bytes: &[u8], ctx: &Ctx, bytes_per_part: usize) -> Text {
+    let whole = |bytes: &[u8]| -> Text { String::from_utf8_lossy(bytes).encode_utf16().collect() };
+    if bytes.len() < 2 * bytes_per_part {
+        return whole(bytes);
+    }
+    let count = bytes.len() / bytes_per_part;
+    let mut cuts = vec![0];
+    for k in 1..count {
+        let mut at = k * bytes.len() / count;
+        while at < bytes.len() && bytes[at] & 0xc0 == 0x80 {
+            at += 1;
+        }
+        if at < bytes.len() && cuts.last() < Some(&at) {
+            cuts.push(at);
+        }
+    }
+    cuts.push(bytes.len());
+    let mut parts: Vec<(&[u8], Text)> = cuts
+        .windows(2)
+        .map(|cut| (&bytes[cut[0]..cut[1]], Text::new()))
+        .collect();
+    ctx.for_each(&mut parts, |(bytes, units)| *units = whole(bytes));
+    let mut units = Text::with_capacity(parts.iter().map(|(_, units)| units.len()).sum());
+    for (_, part) in parts {
+        units.extend_from_slice(&part);
+    }
+    units
+}
 
 /// Papa Parse options that act only when they are functions, which cannot cross to a
 /// native thread (Papa Parse writes `transform: false` into options it was given, so a
@@ -179,11 +216,11 @@ impl Task for ParseCsv {
     fn run(input: CsvInput, ctx: &Context) -> Result<CsvOutput, Failure> {
         let text: Text = match input.source {
             CsvSource::Utf16(text) => text,
-            CsvSource::Utf8(source) => {
-                String::from_utf8_lossy(&source.read(MAX_INPUT as u64, "parseCsv")?)
-                    .encode_utf16()
-                    .collect()
-            }
+            CsvSource::Utf8(source) => utf8_to_utf16(
+                &source.read(MAX_INPUT as u64, "parseCsv")?,
+                ctx,
+                BYTES_PER_PART,
+            ),
         };
         if ctx.cancelled() {
             return Err(Failure::cancelled());
@@ -192,7 +229,7 @@ impl Task for ParseCsv {
         let text = text.strip_prefix(&[0xfeff]).unwrap_or(&text);
         // The layouts other than rows need every row before they can begin.
         let parse_whole = || {
-            let results = papa::parse(text, &input.options).map_err(Failure::invalid_type)?;
+            let results = papa::parse(text, &input.options, ctx).map_err(Failure::invalid_type)?;
             if ctx.cancelled() {
                 return Err(Failure::cancelled());
             }
@@ -210,7 +247,7 @@ impl Task for ParseCsv {
                 fields,
                 numeric,
                 cells,
-            } = cells::columns(&results, &mut SharedTexts::default());
+            } = cells::columns(&results, ctx);
             return Ok(CsvOutput::Cells {
                 chunk: Chunk::new(cells, Some(fields)),
                 numeric_columns: Some((numeric, results.data.len() as u32)),
@@ -218,7 +255,7 @@ impl Task for ParseCsv {
             });
         }
         // Rows go out a chunk at a time, so that JS builds one while the next is typed.
-        let mut parsing = Parsing::new(text, &input.options).map_err(Failure::invalid_type)?;
+        let mut parsing = Parsing::new(text, &input.options, ctx).map_err(Failure::invalid_type)?;
         let mut shared = SharedTexts::default();
         // The header names cross once, with the first chunk.
         let mut fields = parsing.results.fields.clone();
@@ -541,5 +578,33 @@ fn single_char(object: &Object<'_>, name: &str) -> Result<Option<u16>, Failure> 
         Some(_) => Err(Failure::invalid_type(format!(
             "{name} must be a single character"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pool::testing::never_cancelled;
+
+    #[test]
+    fn utf16_in_parts_equals_the_whole_lossy_decoding() {
+        let mut seed = 3u64;
+        let mut byte = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            // Mostly well-formed text, with stray continuation and lead bytes.
+            let pick = (seed >> 40) as usize % 12;
+            ["a", "é", "€", "😀", "\u{80}", ","][pick % 6]
+                .as_bytes()
+                .to_vec()
+                .into_iter()
+                .chain((pick >= 10).then_some([0x80u8, 0xe2, 0xf0][pick % 3]))
+                .collect::<Vec<u8>>()
+        };
+        let bytes: Vec<u8> = (0..400).flat_map(|_| byte()).collect();
+        let whole: Text = String::from_utf8_lossy(&bytes).encode_utf16().collect();
+        for bytes_per_part in [1, 2, 3, 7, 50] {
+            let parts = utf8_to_utf16(&bytes, &never_cancelled(), bytes_per_part);
+            assert_eq!(parts, whole, "parts of {bytes_per_part} bytes");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! main thread than parsing them out of JSON text. Texts that repeat cross once.
 
 use super::papa::{Results, Table, Text, Value};
+use crate::pool::Ctx;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
@@ -130,6 +131,20 @@ impl Cells {
         self.kinds.push(kind);
     }
 
+    /// Appends cells made apart, whose shared texts were numbered from 0: their places
+    /// move past the `shared_before` texts shared ahead of them.
+    fn append(&mut self, other: Cells, shared_before: u32) {
+        let texts_before = self.texts.len() as u32;
+        self.row_lengths.extend(other.row_lengths);
+        self.kinds.extend(other.kinds);
+        self.numbers.extend(other.numbers);
+        self.texts.extend(other.texts);
+        self.text_ends
+            .extend(other.text_ends.iter().map(|end| end + texts_before));
+        self.places
+            .extend(other.places.iter().map(|place| place + shared_before));
+    }
+
     fn push_text(&mut self, text: &[u16]) {
         self.texts.extend_from_slice(text);
         self.text_ends.push(self.texts.len() as u32);
@@ -164,7 +179,18 @@ pub struct Columns {
     pub cells: Cells,
 }
 
-pub fn columns<'a>(results: &Results<'a>, shared: &mut SharedTexts<'a>) -> Columns {
+/// One column, made on any thread: its numbers, or its cells with texts shared within it.
+#[derive(Default)]
+struct Column {
+    numbers: Option<Vec<f64>>,
+    cells: Cells,
+    /// Texts the column shares (each `SHARED_FIRST` once).
+    shared: u32,
+}
+
+/// The columns, each made as a part on the pool's free threads. Columns skipped once the
+/// task is cancelled are left empty: check `ctx.cancelled()` after.
+pub fn columns(results: &Results<'_>, ctx: &Ctx) -> Columns {
     let fields: Vec<Text> = match &results.fields {
         Some(fields) => fields.clone(),
         None => {
@@ -175,38 +201,49 @@ pub fn columns<'a>(results: &Results<'a>, shared: &mut SharedTexts<'a>) -> Colum
         }
     };
     // A row's values that have a column: all of them, or those within the header.
-    let rows: Vec<&[Value<'a>]> = results
+    let rows: Vec<&[Value<'_>]> = results
         .data
         .rows()
         .map(|row| &row[..row.len().min(fields.len())])
         .collect();
-    let mut columns = Columns {
-        numeric: Vec::with_capacity(fields.len()),
-        ..Columns::default()
-    };
-    for j in 0..fields.len() {
+    let mut parts: Vec<(usize, Column)> =
+        (0..fields.len()).map(|j| (j, Column::default())).collect();
+    ctx.for_each(&mut parts, |(j, column)| {
         let numbers: Option<Vec<f64>> = rows
             .iter()
-            .map(|row| match row.get(j) {
+            .map(|row| match row.get(*j) {
                 Some(Value::Number(n)) => Some(*n),
                 _ => None,
             })
             .collect();
         match numbers {
-            Some(numbers) if !rows.is_empty() => columns.numeric.push(Some(numbers)),
+            Some(numbers) if !rows.is_empty() => column.numbers = Some(numbers),
             _ => {
-                columns.numeric.push(None);
-                columns.cells.row_lengths.push(rows.len() as u32);
+                let mut shared = SharedTexts::default();
                 for row in &rows {
-                    match row.get(j) {
-                        Some(value) => columns.cells.push(value, j, shared),
-                        None => columns.cells.push_missing(),
+                    match row.get(*j) {
+                        Some(value) => column.cells.push(value, *j, &mut shared),
+                        None => column.cells.push_missing(),
                     }
                 }
+                column.shared = shared.places.len() as u32;
             }
         }
+    });
+    let mut columns = Columns {
+        fields,
+        numeric: Vec::with_capacity(parts.len()),
+        cells: Cells::default(),
+    };
+    let mut shared_before = 0;
+    for (_, column) in parts {
+        if column.numbers.is_none() {
+            columns.cells.row_lengths.push(rows.len() as u32);
+            columns.cells.append(column.cells, shared_before);
+            shared_before += column.shared;
+        }
+        columns.numeric.push(column.numbers);
     }
-    columns.fields = fields;
     columns
 }
 
@@ -247,6 +284,48 @@ mod tests {
             lengths: vec![1],
         };
         cells(&rows, shared)
+    }
+
+    #[test]
+    fn columns_made_apart_number_their_shared_texts_in_one_list() {
+        let (a, b, x, y) = (units("a"), units("b"), units("x"), units("y"));
+        let text = |t: &Text| Value::Text(Cow::Owned(t.clone()));
+        let shared = |t| Value::Text(Cow::Borrowed(t));
+        let results = Results {
+            data: Table {
+                cells: vec![
+                    shared(&a),
+                    shared(&x),
+                    shared(&a),
+                    shared(&y),
+                    shared(&b),
+                    shared(&x),
+                    Value::Number(1.0),
+                    text(&y),
+                ],
+                lengths: vec![2, 2, 2, 2],
+            },
+            errors: Vec::new(),
+            delimiter: units(","),
+            linebreak: units("\n"),
+            truncated: false,
+            cursor: 0,
+            renamed_headers: None,
+            fields: None,
+        };
+        let columns = columns(&results, &crate::pool::testing::never_cancelled());
+        let (first, again, number, plain) =
+            (kind::SHARED_FIRST, kind::SHARED, kind::NUMBER, kind::TEXT);
+        assert_eq!(columns.numeric, [None, None]);
+        assert_eq!(columns.cells.row_lengths, [4, 4]);
+        assert_eq!(
+            columns.cells.kinds,
+            [first, again, first, number, first, first, again, plain]
+        );
+        // Shared texts in the order JS meets them: a, b (column 0), x, y (column 1).
+        assert_eq!(columns.cells.texts, units("abxyy"));
+        assert_eq!(columns.cells.text_ends, [1, 2, 3, 4, 5]);
+        assert_eq!(columns.cells.places, [0, 2]);
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! delimiter or newline (spaces between allowed), text with no quote character at all is
 //! split directly, the header row is renamed before empty lines are dropped.
 
+use crate::pool::Ctx;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::mem::MaybeUninit;
 
 pub type Text = Vec<u16>;
 
@@ -282,12 +284,55 @@ struct Scanner<'a> {
     input: &'a [u16],
 }
 
+#[derive(Default)]
 struct Scanned<'a> {
+    /// The rows being scanned; the rows of parts scanned before them are in `earlier`.
     data: Table<Cell<'a>>,
+    earlier: Vec<Table<Cell<'a>>>,
     errors: Vec<ParseError>,
-    cursor: usize,
+    /// Where the last row ended; None before any did.
+    cursor: Option<usize>,
     truncated: bool,
     renamed_headers: Option<Vec<(Text, Text)>>,
+    /// Where a scan told to stop did, at the first row start at or past its stop; None
+    /// when it ran to the end of the input.
+    stopped_at: Option<usize>,
+}
+
+impl<'a> Scanned<'a> {
+    /// Appends what a scan from where this one stopped found: its rows come after ours.
+    fn append(&mut self, next: Scanned<'a>) {
+        debug_assert!(next.earlier.is_empty());
+        let rows_before = self.data.len() + self.earlier.iter().map(Table::len).sum::<usize>();
+        self.errors
+            .extend(next.errors.into_iter().map(|error| ParseError {
+                row: error.row.map(|row| row + rows_before),
+                ..error
+            }));
+        self.earlier
+            .push(std::mem::replace(&mut self.data, next.data));
+        self.cursor = next.cursor.or(self.cursor);
+        self.truncated |= next.truncated;
+        self.stopped_at = next.stopped_at;
+    }
+
+    /// The rows' tables in order.
+    fn tables(&mut self) -> Vec<Table<Cell<'a>>> {
+        let mut tables = std::mem::take(&mut self.earlier);
+        tables.push(std::mem::take(&mut self.data));
+        tables
+    }
+}
+
+/// Input units per part when a long input is scanned in parts: a few milliseconds' work.
+const UNITS_PER_PART: usize = 1 << 20;
+
+/// A stretch of the input to scan on some thread: from `start`, a row start if the part
+/// before ends there, to the first row start at or past `stop_at`.
+struct ScanPart<'a> {
+    start: usize,
+    stop_at: usize,
+    scanned: Option<Scanned<'a>>,
 }
 
 const BAD_DELIMITERS: [u16; 4] = [b'\r' as u16, b'\n' as u16, QUOTE, BOM];
@@ -359,38 +404,126 @@ impl<'a> Scanner<'a> {
         Cow::Owned(out)
     }
 
-    fn scan(&self) -> Scanned<'a> {
+    /// The whole input, in parts of `units_per_part` when it is at least two parts long.
+    fn scan(&self, ctx: &Ctx, units_per_part: usize) -> Scanned<'a> {
         let input = self.input;
-        let mut out = Scanned {
-            data: Table::default(),
-            errors: Vec::new(),
-            cursor: 0,
-            truncated: false,
-            renamed_headers: None,
-        };
         if input.is_empty() {
-            return out;
+            return Scanned::default();
         }
         let fast = self.fast_mode == Some(true)
             || (self.fast_mode != Some(false) && !input.contains(&self.quote));
-        if fast {
-            self.scan_fast(&mut out);
+        let mut out = if self.preview > 0 || input.len() < 2 * units_per_part {
+            self.scan_from(fast, 0, usize::MAX)
         } else {
-            self.scan_quoted(&mut out);
-        }
-        if self.header && out.data.len() > 0 {
-            let first = out.data.lengths[0];
-            out.renamed_headers = rename_headers(&mut out.data.cells[..first]);
+            self.scan_in_parts(fast, ctx, units_per_part)
+        };
+        if self.header {
+            let mut tables = out.earlier.iter_mut().chain([&mut out.data]);
+            let renamed = tables
+                .find(|table| table.len() > 0)
+                .and_then(|table| rename_headers(&mut table.cells[..table.lengths[0]]));
+            out.renamed_headers = renamed;
         }
         out
     }
 
-    fn scan_fast(&self, out: &mut Scanned<'a>) {
+    /// Scans from `start` (a row start) to the end, or to the first row start at or past
+    /// `stop_at`.
+    fn scan_from(&self, fast: bool, start: usize, stop_at: usize) -> Scanned<'a> {
+        let mut out = Scanned::default();
+        if fast {
+            self.scan_fast(&mut out, start, stop_at);
+        } else {
+            self.scan_quoted(&mut out, start, stop_at);
+        }
+        out
+    }
+
+    /// The whole input, scanned in parts on the pool's free threads, with the result of
+    /// one scan. Parts start after a newline outside quotes, as counted from the start;
+    /// a part is kept only if the scan before it stopped exactly at its start, which makes
+    /// it a row start of the whole scan whatever the quotes did. Otherwise the rest is
+    /// scanned on from where that scan stopped. Parts skipped once the task is cancelled
+    /// leave rows out: the caller checks `ctx.cancelled()`.
+    fn scan_in_parts(&self, fast: bool, ctx: &Ctx, units_per_part: usize) -> Scanned<'a> {
+        let starts = self.part_starts(fast, ctx, units_per_part);
+        let mut parts: Vec<ScanPart<'a>> = starts
+            .iter()
+            .enumerate()
+            .map(|(k, &start)| ScanPart {
+                start,
+                stop_at: starts.get(k + 1).copied().unwrap_or(usize::MAX),
+                scanned: None,
+            })
+            .collect();
+        ctx.for_each(&mut parts, |part| {
+            part.scanned = Some(self.scan_from(fast, part.start, part.stop_at));
+        });
+        let mut parts = parts.into_iter();
+        let Some(mut whole) = parts.next().and_then(|part| part.scanned) else {
+            return Scanned::default();
+        };
+        for part in parts {
+            match (whole.stopped_at, part.scanned) {
+                (Some(at), Some(next)) if at == part.start => whole.append(next),
+                (Some(at), Some(_)) => {
+                    whole.append(self.scan_from(fast, at, usize::MAX));
+                    break;
+                }
+                // Ran to the end, or cancelled.
+                _ => break,
+            }
+        }
+        whole
+    }
+
+    /// Where the parts after the first begin: after the first newline outside quotes
+    /// past each `units_per_part` stretch, quotes counted (in parts) from the start.
+    fn part_starts(&self, fast: bool, ctx: &Ctx, units_per_part: usize) -> Vec<usize> {
+        let input = self.input;
+        let len = input.len();
+        let count = (len / units_per_part).max(1);
+        let bounds: Vec<usize> = (0..=count).map(|k| k * len / count).collect();
+        let mut stretches: Vec<(usize, usize, bool)> =
+            bounds.windows(2).map(|w| (w[0], w[1], false)).collect();
+        if !fast {
+            ctx.for_each(&mut stretches, |(from, to, odd)| {
+                let quotes = input[*from..*to].iter().filter(|&&u| u == self.quote);
+                *odd = quotes.count() % 2 == 1;
+            });
+        }
+        let mut starts = vec![0];
+        let mut quoted = false;
+        for k in 1..count {
+            let (from, to, _) = stretches[k];
+            // Quotes before this stretch: an odd count leaves it inside a quoted field.
+            quoted ^= stretches[k - 1].2;
+            let mut inside = quoted;
+            let found = (from..to).find(|&at| {
+                if !fast && input[at] == self.quote {
+                    inside = !inside;
+                }
+                !inside && input[at..].starts_with(&self.newline)
+            });
+            if let Some(start) = found.map(|at| at + self.newline.len()) {
+                if start < len && starts.last() < Some(&start) {
+                    starts.push(start);
+                }
+            }
+        }
+        starts
+    }
+
+    fn scan_fast(&self, out: &mut Scanned<'a>, start: usize, stop_at: usize) {
         let input: &'a [u16] = self.input;
-        let mut rows = split_lazily(input, &self.newline).peekable();
-        let mut cursor = 0;
+        let mut rows = split_lazily(&input[start..], &self.newline).peekable();
+        let mut cursor = start;
         let mut i = 0;
         while let Some(row) = rows.next() {
+            if cursor >= stop_at {
+                out.stopped_at = Some(cursor);
+                return;
+            }
             cursor += row.len();
             if rows.peek().is_some() {
                 cursor += self.newline.len();
@@ -404,7 +537,7 @@ impl<'a> Scanner<'a> {
                 .cells
                 .extend(split_lazily(row, &self.delim).map(Cow::Borrowed));
             out.data.end_row(row_start);
-            out.cursor = cursor;
+            out.cursor = Some(cursor);
             if self.preview > 0 && i >= self.preview {
                 out.data.truncate(self.preview);
                 out.truncated = true;
@@ -414,11 +547,11 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn scan_quoted(&self, out: &mut Scanned<'a>) {
+    fn scan_quoted(&self, out: &mut Scanned<'a>, start: usize, stop_at: usize) {
         let input: &'a [u16] = self.input;
         let len = input.len();
         let (delim, newline) = (&self.delim[..], &self.newline[..]);
-        let mut cursor = 0usize;
+        let mut cursor = start;
         // Where the row being scanned begins in `out.data.cells`.
         let mut row_start = 0usize;
         let mut next_delim = index_of(input, delim, cursor);
@@ -444,12 +577,16 @@ impl<'a> Scanner<'a> {
                 cursor = $new_cursor;
                 out.data.end_row(row_start);
                 row_start = out.data.cells.len();
-                out.cursor = cursor;
+                out.cursor = Some(cursor);
                 next_newline = index_of(input, newline, cursor);
             }};
         }
 
         loop {
+            if cursor >= stop_at && out.data.cells.len() == row_start {
+                out.stopped_at = Some(cursor);
+                return;
+            }
             if at(cursor) == Some(self.quote) {
                 let mut quote_search = cursor;
                 cursor += 1;
@@ -576,7 +713,7 @@ impl<'a> Scanner<'a> {
     fn finish(&self, out: &mut Scanned<'a>, row_start: usize, value: Cell<'a>) {
         out.data.cells.push(value);
         out.data.end_row(row_start);
-        out.cursor = self.input.len();
+        out.cursor = Some(self.input.len());
     }
 }
 
@@ -657,6 +794,7 @@ fn guess_delimiter(
     input: &[u16],
     newline: &[u16],
     options: &Options,
+    ctx: &Ctx,
 ) -> Result<Option<Text>, String> {
     let candidates = options.delimiters_to_guess.clone().unwrap_or_else(|| {
         vec![
@@ -681,7 +819,7 @@ fn guess_delimiter(
             QUOTE,
             false,
         )?
-        .scan();
+        .scan(ctx, UNITS_PER_PART);
         let (mut delta, mut total, mut empty_lines) = (0usize, 0usize, 0usize);
         let mut previous: Option<usize> = None;
         for row in preview.data.rows() {
@@ -721,11 +859,11 @@ fn guess_delimiter(
     Ok(best.map(|(delim, _, _)| delim))
 }
 
-/// `Papa.parse(input, options)` for a whole string (BOM already stripped). Err is the
-/// message of an exception Papa Parse would throw.
-pub fn parse<'a>(input: &'a [u16], options: &Options) -> Result<Results<'a>, String> {
-    let mut parsing = Parsing::new(input, options)?;
-    let data = parsing.next_rows(usize::MAX);
+/// `Papa.parse(input, options)` for a whole string (BOM already stripped), typed in parts
+/// on free threads. Err is the message of an exception Papa Parse would throw.
+pub fn parse<'a>(input: &'a [u16], options: &Options, ctx: &Ctx) -> Result<Results<'a>, String> {
+    let mut parsing = Parsing::new(input, options, ctx)?;
+    let data = parsing.rest_in_parts(ctx);
     Ok(Results {
         data,
         ..parsing.results
@@ -735,7 +873,8 @@ pub fn parse<'a>(input: &'a [u16], options: &Options) -> Result<Results<'a>, Str
 /// A parse under way: the whole input is scanned, and its rows are typed a chunk at a time
 /// by `next_rows`, so that the first rows can be on their way to JS while the rest are typed.
 pub struct Parsing<'a, 'o> {
-    cells: std::vec::IntoIter<Cell<'a>>,
+    /// The cells left, in the tables of the parts that scanned them (rows never span two).
+    cells: Vec<std::vec::IntoIter<Cell<'a>>>,
     lengths: std::vec::IntoIter<usize>,
     rows_typed: usize,
     typed: TypedColumns<'o>,
@@ -745,14 +884,23 @@ pub struct Parsing<'a, 'o> {
 }
 
 impl<'a, 'o> Parsing<'a, 'o> {
-    pub fn new(input: &'a [u16], options: &'o Options) -> Result<Self, String> {
+    pub fn new(input: &'a [u16], options: &'o Options, ctx: &Ctx) -> Result<Self, String> {
+        Self::scanned_in_parts_of(input, options, ctx, UNITS_PER_PART)
+    }
+
+    fn scanned_in_parts_of(
+        input: &'a [u16],
+        options: &'o Options,
+        ctx: &Ctx,
+        units_per_part: usize,
+    ) -> Result<Self, String> {
         let newline = match &options.newline {
             Some(newline) if !newline.is_empty() => newline.clone(),
             _ => guess_line_endings(input, options.quote_char),
         };
         let mut delimiter_error = false;
         let delimiter = if options.delimiter.is_empty() {
-            guess_delimiter(input, &newline, options)?.unwrap_or_else(|| {
+            guess_delimiter(input, &newline, options, ctx)?.unwrap_or_else(|| {
                 delimiter_error = true;
                 text(",")
             })
@@ -775,13 +923,15 @@ impl<'a, 'o> Parsing<'a, 'o> {
             options.escape_char,
             options.header,
         )?;
+        let mut scanned = scanner.scan(ctx, units_per_part);
+        let mut tables = scanned.tables();
         let Scanned {
-            mut data,
             mut errors,
             cursor,
             truncated,
             renamed_headers,
-        } = scanner.scan();
+            ..
+        } = scanned;
         if delimiter_error {
             errors.push(ParseError {
                 kind: "Delimiter",
@@ -792,14 +942,25 @@ impl<'a, 'o> Parsing<'a, 'o> {
             });
         }
         if options.skip_empty_lines != SkipEmptyLines::No {
-            data = data.retain_rows(|row| !is_empty_line(row, options.skip_empty_lines));
+            tables = tables
+                .into_iter()
+                .map(|table| table.retain_rows(|row| !is_empty_line(row, options.skip_empty_lines)))
+                .collect();
         }
-        let mut cells = data.cells.into_iter();
-        let mut lengths = data.lengths.into_iter();
+        let mut lengths = Vec::with_capacity(tables.iter().map(Table::len).sum());
+        for table in &tables {
+            lengths.extend_from_slice(&table.lengths);
+        }
+        let mut lengths = lengths.into_iter();
+        let mut cells: Vec<_> = tables
+            .into_iter()
+            .map(|table| table.cells.into_iter())
+            .collect();
         let fields: Option<Vec<Text>> = if options.header {
-            lengths
-                .next()
-                .map(|first| cells.by_ref().take(first).map(Cow::into_owned).collect())
+            lengths.next().map(|first| {
+                let header = cells.iter_mut().flatten().take(first);
+                header.map(Cow::into_owned).collect()
+            })
         } else {
             None
         };
@@ -814,7 +975,7 @@ impl<'a, 'o> Parsing<'a, 'o> {
                 delimiter: scanner.delim.clone(),
                 linebreak: scanner.newline.clone(),
                 truncated,
-                cursor,
+                cursor: cursor.unwrap_or(0),
                 renamed_headers,
                 fields: if options.header {
                     Some(fields.unwrap_or_default())
@@ -848,42 +1009,121 @@ impl<'a, 'o> Parsing<'a, 'o> {
         let lengths: Vec<usize> = self.lengths.by_ref().take(count).collect();
         let mut rows = Table {
             cells: Vec::with_capacity(cells),
-            lengths: Vec::with_capacity(lengths.len()),
+            lengths: Vec::new(),
         };
-        let header = self.typed.names.as_ref().map_or(0, Vec::len);
-        for length in lengths {
-            if self.typed.names.is_some() && length != header {
-                let (code, which) = if length > header {
-                    ("TooManyFields", "Too many")
-                } else {
-                    ("TooFewFields", "Too few")
-                };
-                self.results.errors.push(ParseError {
-                    kind: "FieldMismatch",
-                    code,
-                    message: format!(
-                        "{which} fields: expected {header} fields but parsed {length}"
-                    ),
-                    row: Some(self.rows_typed),
-                    index: None,
-                });
-            }
-            let named = if self.typed.names.is_some() {
-                header.min(length)
-            } else {
-                length
-            };
-            for (j, cell) in self.cells.by_ref().take(length).enumerate() {
-                rows.cells.push(if j < named {
-                    self.typed.apply(j, cell)
-                } else {
-                    self.typed.apply_extra(cell)
-                });
-            }
-            rows.lengths.push(length);
-            self.rows_typed += 1;
-        }
+        self.typed.type_rows(
+            &lengths,
+            self.cells.iter_mut().flatten(),
+            self.rows_typed,
+            &mut self.results.errors,
+            |value| rows.cells.push(value),
+        );
+        self.rows_typed += lengths.len();
+        rows.lengths = lengths;
         rows
+    }
+
+    /// Every row left, typed in parts on the pool's free threads: the rows and errors of
+    /// `next_rows(usize::MAX)`. Parts skipped once the task is cancelled leave rows out:
+    /// check `ctx.cancelled()` after.
+    pub fn rest_in_parts(&mut self, ctx: &Ctx) -> Table<Value<'a>> {
+        self.rest_in_parts_of(ctx, CELLS_PER_PART)
+    }
+
+    fn rest_in_parts_of(&mut self, ctx: &Ctx, cells_per_part: usize) -> Table<Value<'a>> {
+        let lengths: Vec<usize> = self.lengths.by_ref().collect();
+        let total: usize = lengths.iter().sum();
+        // Each part types its rows straight into its place in one vector.
+        let mut typed: Vec<Value<'a>> = Vec::with_capacity(total);
+        let mut slots = &mut typed.spare_capacity_mut()[..total];
+        let mut parts = Vec::new();
+        let mut rest = &lengths[..];
+        let mut first_row = self.rows_typed;
+        for scanned in self.cells.iter_mut() {
+            let mut cells = scanned.as_mut_slice();
+            while !cells.is_empty() {
+                let (mut rows, mut part_cells) = (0, 0);
+                while part_cells < cells.len() && (rows == 0 || part_cells < cells_per_part) {
+                    part_cells += rest[rows];
+                    rows += 1;
+                }
+                let (taken, left) = std::mem::take(&mut cells).split_at_mut(part_cells);
+                cells = left;
+                let (part_slots, more) = std::mem::take(&mut slots).split_at_mut(part_cells);
+                slots = more;
+                parts.push(TypingPart {
+                    typed: self.typed.clone(),
+                    lengths: &rest[..rows],
+                    cells: taken,
+                    first_row,
+                    slots: part_slots,
+                    errors: Vec::new(),
+                    done: false,
+                });
+                rest = &rest[rows..];
+                first_row += rows;
+            }
+        }
+        assert!(
+            rest.is_empty() && slots.is_empty(),
+            "rows span no two scanned parts"
+        );
+        ctx.for_each(&mut parts, TypingPart::run);
+        self.rows_typed = first_row;
+        let done = parts.iter().all(|part| part.done);
+        for part in &mut parts {
+            self.results.errors.append(&mut part.errors);
+            if !done && part.done {
+                // SAFETY: a part done wrote every one of its slots (`TypingPart::run`), and
+                // they are dropped once: the vector's length stays 0 when not all are done.
+                unsafe { std::ptr::drop_in_place(part.slots as *mut _ as *mut [Value<'a>]) };
+            }
+        }
+        drop(parts);
+        if done {
+            // SAFETY: every part wrote every one of its slots, which together are the
+            // first `total` of the vector's capacity.
+            unsafe { typed.set_len(total) };
+        }
+        Table {
+            cells: typed,
+            lengths,
+        }
+    }
+}
+
+/// Cells typed per part when the rows are typed in parts: about a millisecond's work.
+const CELLS_PER_PART: usize = 1 << 16;
+
+/// Rows to type on some thread, into their place in the typed rows.
+struct TypingPart<'p, 'a, 'o> {
+    typed: TypedColumns<'o>,
+    lengths: &'p [usize],
+    /// Taken (left empty) as they are typed.
+    cells: &'p mut [Cell<'a>],
+    first_row: usize,
+    /// One per cell, written in order.
+    slots: &'p mut [MaybeUninit<Value<'a>>],
+    errors: Vec<ParseError>,
+    /// Every slot is written.
+    done: bool,
+}
+
+impl TypingPart<'_, '_, '_> {
+    fn run(&mut self) {
+        let cells = self.cells.iter_mut().map(std::mem::take);
+        let mut slots = self.slots.iter_mut();
+        self.typed.type_rows(
+            self.lengths,
+            cells,
+            self.first_row,
+            &mut self.errors,
+            |value| {
+                slots.next().expect("a slot per cell").write(value);
+            },
+        );
+        assert!(slots.next().is_none(), "a cell per slot");
+        self.done = true;
     }
 }
 
@@ -905,6 +1145,7 @@ const PROPERTIES_OF_TRUE: [&str; 12] = [
 
 /// Which columns `dynamicTyping` converts, decided once per column: by header name, or
 /// by column number without a header; `__parsed_extra` by that name.
+#[derive(Clone)]
 struct TypedColumns<'o> {
     config: &'o DynamicTyping,
     names: Option<Vec<Text>>,
@@ -944,6 +1185,49 @@ impl<'o> TypedColumns<'o> {
             self.decided.push(Self::decide(self.config, &name));
         }
         self.decided[column]
+    }
+
+    /// Types the rows of these `lengths` from `cells`, the first being row `first_row`; a
+    /// row whose length differs from the header's adds Papa Parse's FieldMismatch error.
+    fn type_rows<'a>(
+        &mut self,
+        lengths: &[usize],
+        mut cells: impl Iterator<Item = Cell<'a>>,
+        first_row: usize,
+        errors: &mut Vec<ParseError>,
+        mut put: impl FnMut(Value<'a>),
+    ) {
+        let header = self.names.as_ref().map_or(0, Vec::len);
+        for (row, &length) in lengths.iter().enumerate() {
+            if self.names.is_some() && length != header {
+                let (code, which) = if length > header {
+                    ("TooManyFields", "Too many")
+                } else {
+                    ("TooFewFields", "Too few")
+                };
+                errors.push(ParseError {
+                    kind: "FieldMismatch",
+                    code,
+                    message: format!(
+                        "{which} fields: expected {header} fields but parsed {length}"
+                    ),
+                    row: Some(first_row + row),
+                    index: None,
+                });
+            }
+            let named = if self.names.is_some() {
+                header.min(length)
+            } else {
+                length
+            };
+            for (j, cell) in cells.by_ref().take(length).enumerate() {
+                put(if j < named {
+                    self.apply(j, cell)
+                } else {
+                    self.apply_extra(cell)
+                });
+            }
+        }
     }
 
     fn apply<'a>(&mut self, column: usize, cell: Cell<'a>) -> Value<'a> {
@@ -1105,6 +1389,7 @@ fn iso_date_bytes(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pool::testing::never_cancelled;
 
     fn strings(row: &[Value]) -> Vec<String> {
         row.iter()
@@ -1228,7 +1513,7 @@ mod tests {
     #[test]
     fn quoted_fields_escapes_and_errors() {
         let input = text("\"a,b\",\"c\"\"d\"\n\"open");
-        let results = parse(&input, &Options::default()).unwrap();
+        let results = parse(&input, &Options::default(), &never_cancelled()).unwrap();
         let rows: Vec<_> = results.data.rows().collect();
         assert_eq!(strings(rows[0]), vec!["a,b", "c\"d"]);
         assert_eq!(strings(rows[1]), vec!["open"]);
@@ -1241,6 +1526,64 @@ mod tests {
     }
 
     #[test]
+    fn scanning_in_parts_gives_the_scan_of_the_whole() {
+        // Inputs of every shape the alphabet allows: quoted fields across newlines,
+        // doubled and stray quotes, comments, CRLF, blank lines, an unterminated quote.
+        let alphabet = ['a', 'b', ',', '"', '\n', '\r', '#', ' '];
+        let mut split = false;
+        let mut seed = 7u64;
+        let mut random = move |below: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % below
+        };
+        for case in 0..300 {
+            let len = 1 + random(120);
+            let input: String = (0..len).map(|_| alphabet[random(alphabet.len())]).collect();
+            let input = text(&input);
+            for (newline, comments, fast_mode) in [
+                ("\n", None, None),
+                ("\r\n", Some("#"), None),
+                ("\n", Some("#"), Some(false)),
+                ("\r", None, Some(true)),
+            ] {
+                let scanner = Scanner::new(
+                    &input,
+                    &text(","),
+                    &text(newline),
+                    comments.map(text).as_deref(),
+                    0,
+                    fast_mode,
+                    QUOTE,
+                    QUOTE,
+                    false,
+                )
+                .unwrap();
+                let fast =
+                    fast_mode == Some(true) || (fast_mode.is_none() && !input.contains(&QUOTE));
+                let whole = scanner.scan_from(fast, 0, usize::MAX);
+                for units_per_part in [1, 2, 3, 5, 8, 13] {
+                    let mut parts = scanner.scan_in_parts(fast, &never_cancelled(), units_per_part);
+                    let what = format!("case {case}, {newline:?}, parts of {units_per_part}");
+                    let tables = parts.tables();
+                    split |= tables.len() > 1;
+                    let mut data = Table::default();
+                    for mut table in tables {
+                        data.cells.append(&mut table.cells);
+                        data.lengths.append(&mut table.lengths);
+                    }
+                    assert_eq!(data, whole.data, "{what}");
+                    assert_eq!(parts.errors, whole.errors, "{what}");
+                    assert_eq!(parts.cursor, whole.cursor, "{what}");
+                    assert_eq!(parts.stopped_at, None, "{what}");
+                }
+            }
+        }
+        assert!(split, "some inputs were scanned in more than one part");
+    }
+
+    #[test]
     fn typing_in_chunks_gives_the_rows_and_errors_of_one_parse() {
         let input = text("a,b,c\n1,x,true\n2,y\n3,z,false,extra\n4,w,null\n5\n6,v,1e3\n");
         let options = Options {
@@ -1248,9 +1591,19 @@ mod tests {
             dynamic_typing: DynamicTyping::All,
             ..Options::default()
         };
-        let whole = parse(&input, &options).unwrap();
+        let whole = parse(&input, &options, &never_cancelled()).unwrap();
+        for cells_per_part in [1, 2, 3, 5, 8, 100] {
+            let mut parsing = Parsing::new(&input, &options, &never_cancelled()).unwrap();
+            let data = parsing.rest_in_parts_of(&never_cancelled(), cells_per_part);
+            assert_eq!(parsing.rows_left(), 0);
+            let in_parts = Results {
+                data,
+                ..parsing.results
+            };
+            assert_eq!(in_parts, whole, "parts of {cells_per_part} cells");
+        }
         for min_cells in [1, 2, 3, 5, 8] {
-            let mut parsing = Parsing::new(&input, &options).unwrap();
+            let mut parsing = Parsing::new(&input, &options, &never_cancelled()).unwrap();
             let mut data = Table::default();
             while parsing.rows_left() > 0 {
                 let chunk = parsing.next_rows(min_cells);
@@ -1268,6 +1621,29 @@ mod tests {
                 },
                 whole,
                 "chunks of at least {min_cells} cells"
+            );
+        }
+        // Scanned in parts too: the header, blank lines and row numbers across parts.
+        let options = Options {
+            skip_empty_lines: SkipEmptyLines::Greedy,
+            ..options
+        };
+        let serial = parse(&input, &options, &never_cancelled()).unwrap();
+        for units_per_part in [1, 3, 7, 12] {
+            let ctx = never_cancelled();
+            let mut parsing =
+                Parsing::scanned_in_parts_of(&input, &options, &ctx, units_per_part).unwrap();
+            let mut data = parsing.next_rows(3);
+            let mut rest = parsing.rest_in_parts_of(&ctx, 2);
+            data.cells.append(&mut rest.cells);
+            data.lengths.append(&mut rest.lengths);
+            let results = Results {
+                data,
+                ..parsing.results
+            };
+            assert_eq!(
+                results, serial,
+                "scanned in parts of {units_per_part} units"
             );
         }
         let rows: Vec<_> = whole.errors.iter().map(|e| (e.code, e.row)).collect();
