@@ -336,7 +336,7 @@ fn resize(input: &ResizeInput, ctx: &Context) -> Result<ResizeOutput, Failure> {
     let data = match output_format {
         Format::Jpeg => jpeg::encode(image, input.quality),
         Format::Webp => webp::encode(image, input.quality),
-        _ => png::encode(image),
+        _ => png::encode(image, ctx),
     }?;
     Ok(output(data, size, channels))
 }
@@ -404,7 +404,7 @@ impl Steps {
     }
 
     fn apply(&self, image: Image, ctx: &Ctx) -> Result<Image, Failure> {
-        let image = image.resize(self.size.0, self.size.1, self.kernel)?;
+        let image = image.resize(self.size.0, self.size.1, self.kernel, ctx)?;
         check(ctx)?;
         let image = image.orient(self.orientation);
         Ok(match self.canvas {

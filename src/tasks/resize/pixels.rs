@@ -2,7 +2,19 @@
 //! pipeline does to them between decode and encode.
 
 use crate::error::{Failure, Kind};
+use crate::pool::Ctx;
 use fast_image_resize as fir;
+use std::fmt::Display;
+
+/// Sources of at least this many pixels are resampled in bands on free threads: about a
+/// millisecond of work per band.
+const SPLIT_FROM_PIXELS: u64 = 1 << 20;
+/// Target rows per band.
+const ROWS_PER_BAND: u32 = 64;
+
+fn resize_failed(error: impl Display) -> Failure {
+    Failure::new(Kind::TaskFailed, format!("resize: {error}"))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
@@ -48,8 +60,15 @@ impl Image {
         self.width as usize * self.channels as usize
     }
 
-    /// Resampled to `width` × `height`; alpha is premultiplied while resampling, as sharp does.
-    pub fn resize(self, width: u32, height: u32, kernel: Kernel) -> Result<Image, Failure> {
+    /// Resampled to `width` × `height`; alpha is premultiplied while resampling, as sharp
+    /// does. A large image is resampled in bands of rows on the pool's free threads.
+    pub fn resize(
+        self,
+        width: u32,
+        height: u32,
+        kernel: Kernel,
+        ctx: &Ctx,
+    ) -> Result<Image, Failure> {
         if (width, height) == (self.width, self.height) {
             return Ok(self);
         }
@@ -59,31 +78,124 @@ impl Image {
             3 => fir::PixelType::U8x3,
             _ => fir::PixelType::U8x4,
         };
-        let channels = self.channels;
-        let source =
-            fir::images::Image::from_vec_u8(self.width, self.height, self.pixels, pixel_type)
-                .map_err(|e| Failure::new(Kind::TaskFailed, format!("resize: {e}")))?;
-        let mut target = fir::images::Image::new(width, height, pixel_type);
-        let algorithm = match kernel {
-            Kernel::Nearest => fir::ResizeAlg::Nearest,
-            Kernel::Linear => fir::ResizeAlg::Convolution(fir::FilterType::Bilinear),
-            Kernel::Cubic => fir::ResizeAlg::Convolution(fir::FilterType::CatmullRom),
-            Kernel::Mitchell => fir::ResizeAlg::Convolution(fir::FilterType::Mitchell),
-            Kernel::Lanczos2 => fir::ResizeAlg::Convolution(fir::FilterType::Custom(
+        let filter = match kernel {
+            Kernel::Nearest => None,
+            Kernel::Linear => Some(fir::FilterType::Bilinear),
+            Kernel::Cubic => Some(fir::FilterType::CatmullRom),
+            Kernel::Mitchell => Some(fir::FilterType::Mitchell),
+            Kernel::Lanczos2 => Some(fir::FilterType::Custom(
                 fir::Filter::new("lanczos2", lanczos2, 2.0).expect("a finite, positive support"),
             )),
-            Kernel::Lanczos3 => fir::ResizeAlg::Convolution(fir::FilterType::Custom(
+            Kernel::Lanczos3 => Some(fir::FilterType::Custom(
                 fir::Filter::new("lanczos3", lanczos3, 3.0).expect("a finite, positive support"),
             )),
         };
+        let pixels = u64::from(self.width) * u64::from(self.height);
+        match filter {
+            Some(filter) if pixels >= SPLIT_FROM_PIXELS && height >= 2 * ROWS_PER_BAND => {
+                self.resize_in_bands(width, height, pixel_type, filter, ctx)
+            }
+            _ => self.resize_whole(width, height, pixel_type, filter),
+        }
+    }
+
+    /// In one go; `None` is the nearest pixel.
+    fn resize_whole(
+        self,
+        width: u32,
+        height: u32,
+        pixel_type: fir::PixelType,
+        filter: Option<fir::FilterType>,
+    ) -> Result<Image, Failure> {
+        let algorithm = filter.map_or(fir::ResizeAlg::Nearest, fir::ResizeAlg::Convolution);
+        let channels = self.channels;
+        let source =
+            fir::images::Image::from_vec_u8(self.width, self.height, self.pixels, pixel_type)
+                .map_err(resize_failed)?;
+        let mut target = fir::images::Image::new(width, height, pixel_type);
+        let options = fir::ResizeOptions::new().resize_alg(algorithm);
         fir::Resizer::new()
-            .resize(
-                &source,
-                &mut target,
-                &fir::ResizeOptions::new().resize_alg(algorithm),
-            )
-            .map_err(|e| Failure::new(Kind::TaskFailed, format!("resize: {e}")))?;
+            .resize(&source, &mut target, &options)
+            .map_err(resize_failed)?;
         Ok(Image::new(width, height, channels, target.into_vec()))
+    }
+
+    /// Each band of `ROWS_PER_BAND` target rows is resampled from the source rows under
+    /// it (the source cropped to the band's span, with the filter reaching past it as it
+    /// does for the whole image), as a part on any free thread. Alpha is premultiplied and
+    /// divided out around the bands, in bands too, as fast_image_resize does around a
+    /// whole resample.
+    fn resize_in_bands(
+        mut self,
+        width: u32,
+        height: u32,
+        pixel_type: fir::PixelType,
+        filter: fir::FilterType,
+        ctx: &Ctx,
+    ) -> Result<Image, Failure> {
+        let alpha = self.has_alpha();
+        let mul_div = fir::MulDiv::default();
+        if alpha {
+            let row_len = self.row_len();
+            let mut bands: Vec<&mut [u8]> = self
+                .pixels
+                .chunks_mut(row_len * ROWS_PER_BAND as usize)
+                .collect();
+            ctx.for_each(&mut bands, |rows| {
+                let band_height = (rows.len() / row_len) as u32;
+                let mut band =
+                    fir::images::Image::from_slice_u8(self.width, band_height, rows, pixel_type)
+                        .expect("a whole number of rows");
+                mul_div
+                    .multiply_alpha_inplace(&mut band)
+                    .expect("an alpha pixel type");
+            });
+        }
+        let source = fir::images::ImageRef::new(self.width, self.height, &self.pixels, pixel_type)
+            .map_err(resize_failed)?;
+        let target_row_len = width as usize * self.channels as usize;
+        let mut target = vec![0u8; target_row_len * height as usize];
+        let scale = f64::from(self.height) / f64::from(height);
+        let source_width = f64::from(self.width);
+        let mut bands: Vec<(u32, &mut [u8], Result<(), Failure>)> = target
+            .chunks_mut(target_row_len * ROWS_PER_BAND as usize)
+            .enumerate()
+            .map(|(k, rows)| (k as u32 * ROWS_PER_BAND, rows, Ok(())))
+            .collect();
+        ctx.for_each(&mut bands, |(first_row, rows, result)| {
+            let band_height = (rows.len() / target_row_len) as u32;
+            let top = f64::from(*first_row) * scale;
+            // The last band ends where the image does, whatever the rounding of its top.
+            let bottom = if *first_row + band_height == height {
+                f64::from(self.height)
+            } else {
+                f64::from(*first_row + band_height) * scale
+            };
+            let options = fir::ResizeOptions::new()
+                .resize_alg(fir::ResizeAlg::Convolution(filter))
+                .use_alpha(false)
+                .crop(0.0, top, source_width, bottom - top);
+            *result = fir::images::Image::from_slice_u8(width, band_height, rows, pixel_type)
+                .map_err(resize_failed)
+                .and_then(|mut band| {
+                    fir::Resizer::new()
+                        .resize(&source, &mut band, &options)
+                        .map_err(resize_failed)?;
+                    if alpha {
+                        mul_div
+                            .divide_alpha_inplace(&mut band)
+                            .map_err(resize_failed)?;
+                    }
+                    Ok(())
+                });
+        });
+        if ctx.cancelled() {
+            return Err(Failure::cancelled());
+        }
+        for (_, _, result) in bands {
+            result?;
+        }
+        Ok(Image::new(width, height, self.channels, target))
     }
 
     /// The `width` × `height` region whose top-left corner is at (`left`, `top`), moved
@@ -280,6 +392,66 @@ fn lanczos3(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pool::testing::never_cancelled;
+
+    #[test]
+    fn bands_resample_as_the_whole_image_does() {
+        let mut seed = 11u32;
+        let mut noise = |len: usize| -> Vec<u8> {
+            (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    (seed >> 16) as u8
+                })
+                .collect()
+        };
+        let filters = [
+            fir::FilterType::Bilinear,
+            fir::FilterType::CatmullRom,
+            fir::FilterType::Custom(fir::Filter::new("lanczos3", lanczos3, 3.0).unwrap()),
+        ];
+        for (channels, pixel_type) in [
+            (1, fir::PixelType::U8),
+            (3, fir::PixelType::U8x3),
+            (4, fir::PixelType::U8x4),
+        ] {
+            let image = Image::new(301, 517, channels, noise(301 * 517 * channels as usize));
+            // Whole, fractional and upward scales, bands ending anywhere.
+            for (width, height) in [(100, 200), (150, 129), (77, 301), (400, 700)] {
+                for filter in filters {
+                    let whole = image
+                        .clone()
+                        .resize_whole(width, height, pixel_type, Some(filter))
+                        .unwrap();
+                    let bands = image
+                        .clone()
+                        .resize_in_bands(width, height, pixel_type, filter, &never_cancelled())
+                        .unwrap();
+                    let what = format!("{channels} channels to {width}×{height} with {filter:?}");
+                    // A band's source span is its rows times the scale, rounded as a float
+                    // is: a weight may round the other way, moving a sample by at most 2
+                    // levels, premultiplied where there is alpha (so, divided out, by at most
+                    // 2 levels times 255 / alpha, plus the rounding of the division).
+                    let samples = channels as usize;
+                    let pixels = whole
+                        .pixels
+                        .chunks(samples)
+                        .zip(bands.pixels.chunks(samples));
+                    for (a, b) in pixels {
+                        let alpha = if channels == 4 {
+                            u32::from(a[3].max(1))
+                        } else {
+                            255
+                        };
+                        for (x, y) in a.iter().zip(b) {
+                            let moved = u32::from(x.abs_diff(*y));
+                            assert!(moved * alpha <= 2 * 255 + alpha, "{what}: {a:?} and {b:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// A 3 × 2 grey image whose pixels are their own indices.
     fn numbered() -> Image {
@@ -355,7 +527,10 @@ mod tests {
         ] {
             let flat = Image::new(40, 30, 3, [10, 120, 250].repeat(1200));
             for (w, h) in [(7, 5), (80, 61)] {
-                let out = flat.clone().resize(w, h, kernel).unwrap();
+                let out = flat
+                    .clone()
+                    .resize(w, h, kernel, &never_cancelled())
+                    .unwrap();
                 assert_eq!((out.width, out.height), (w, h));
                 assert!(
                     out.pixels.chunks(3).all(|p| p == [10, 120, 250]),
@@ -406,7 +581,7 @@ mod tests {
                 )
                 .unwrap();
             let ours = Image::new(97, 61, 3, pixels.clone())
-                .resize(width, height, Kernel::Lanczos3)
+                .resize(width, height, Kernel::Lanczos3, &never_cancelled())
                 .unwrap();
             assert_eq!(ours.pixels, target.into_vec(), "{width}×{height}");
         }
