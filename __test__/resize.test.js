@@ -158,6 +158,32 @@ test('every input kind decodes and matches sharp: grey, CMYK, progressive, 16-bi
   }
 })
 
+// Past a megapixel, resampling runs in bands (a PNG's while it is decoded) and a PNG is
+// compressed in parts, on whichever threads are free: the bytes must not depend on how many.
+test('large images give the same bytes on one thread as on two, within 32 dB of sharp', async (t) => {
+  const one = new Pool({ maxThreads: 1 })
+  try {
+    for (const [source, options] of [
+      [await photo(1600, 1200, 'png', { seed: 5 }), { width: 500, format: 'png' }],
+      [
+        await photo(1300, 1000, 'png', { channels: 4, seed: 6 }),
+        { width: 700, height: 600, fit: 'fill', format: 'png' },
+      ],
+      [await photo(1500, 1100, 'jpeg', { quality: 92, seed: 7 }), { width: 640, format: 'webp' }],
+    ]) {
+      const label = JSON.stringify(options)
+      const onOne = await one.run({ input: source, ...options }, 'resize')
+      const onTwo = await resize({ input: source, ...options })
+      t.true(onOne.equals(onTwo), label)
+      const theirs = await withSharp(source, options)
+      const db = await psnr(onTwo, theirs.data)
+      t.true(db >= 32, `${label}: ${db.toFixed(1)} dB`)
+    }
+  } finally {
+    await one.close()
+  }
+})
+
 test('EXIF orientation is applied like sharp().rotate(), and not carried over', async (t) => {
   for (let orientation = 1; orientation <= 8; orientation++) {
     const input = await sharp(inputs.jpeg).withMetadata({ orientation }).jpeg({ quality: 92 }).toBuffer()

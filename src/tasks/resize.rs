@@ -317,15 +317,22 @@ fn resize(input: &ResizeInput, ctx: &Context) -> Result<ResizeOutput, Failure> {
             }
         }
     }
+    let (width, height) = steps.size;
     let image = match format {
-        Format::Jpeg => jpeg::decode(bytes, shrink),
-        Format::Png => png::decode(bytes, || ctx.cancelled()),
-        Format::Webp => webp::decode(bytes, decoded),
-        Format::Gif => gif::decode(bytes),
-    }?;
-    check(ctx)?;
-    ctx.progress(1, 3);
-    let image = steps.apply(image, ctx)?;
+        // Resampled as it is decoded.
+        Format::Png => png::decode_resized(bytes, steps.size, steps.kernel, ctx)?,
+        _ => {
+            let image = match format {
+                Format::Jpeg => jpeg::decode(bytes, shrink),
+                Format::Webp => webp::decode(bytes, decoded),
+                _ => gif::decode(bytes),
+            }?;
+            check(ctx)?;
+            ctx.progress(1, 3);
+            image.resize(width, height, steps.kernel, ctx)?
+        }
+    };
+    let image = steps.arrange(image, ctx)?;
     ctx.progress(2, 3);
     let channels = match output_format {
         Format::Jpeg => image.channels - u8::from(image.has_alpha()),
@@ -405,6 +412,11 @@ impl Steps {
 
     fn apply(&self, image: Image, ctx: &Ctx) -> Result<Image, Failure> {
         let image = image.resize(self.size.0, self.size.1, self.kernel, ctx)?;
+        self.arrange(image, ctx)
+    }
+
+    /// The steps after resampling: turn upright, then crop or embed.
+    fn arrange(&self, image: Image, ctx: &Ctx) -> Result<Image, Failure> {
         check(ctx)?;
         let image = image.orient(self.orientation);
         Ok(match self.canvas {

@@ -1,7 +1,7 @@
 //! PNG: any bit depth, palette and transparency, read as 8-bit grey / grey + alpha / RGB /
 //! RGBA; written with sharp's defaults (zlib level 6, no adaptive filtering).
 
-use super::pixels::Image;
+use super::pixels::{ArrivingRows, BandPart, Bands, Image, Kernel};
 use super::{exif, failed, Header};
 use crate::error::Failure;
 use crate::pool::Ctx;
@@ -30,39 +30,164 @@ pub fn header(bytes: &[u8]) -> Result<Header, Failure> {
     })
 }
 
-/// Rows decoded between two looks at cancellation.
+/// Rows decoded between two looks at cancellation (and, while resampling as they arrive,
+/// between two hand-overs to the bands).
 const ROWS_PER_CHECK: usize = 64;
+
+/// A PNG being decoded: its size and sample layout known from its header, its pixels read
+/// in order.
+struct Rows<'b> {
+    reader: png::Reader<Cursor<&'b [u8]>>,
+    width: u32,
+    height: u32,
+    channels: u8,
+    /// Bytes per decoded row.
+    line: usize,
+    interlaced: bool,
+}
+
+impl<'b> Rows<'b> {
+    fn new(bytes: &'b [u8]) -> Result<Self, Failure> {
+        let reader = reader(bytes)?;
+        let too_large = || failed("PNG")("the image is too large for this machine's memory");
+        let (width, height) = (reader.info().width, reader.info().height);
+        let line = reader.output_line_size(width).ok_or_else(too_large)?;
+        reader.output_buffer_size().ok_or_else(too_large)?;
+        let channels = match reader.output_color_type().0 {
+            ColorType::Grayscale => 1,
+            ColorType::GrayscaleAlpha => 2,
+            ColorType::Rgb => 3,
+            _ => 4,
+        };
+        let interlaced = reader.info().interlaced;
+        Ok(Rows {
+            reader,
+            width,
+            height,
+            channels,
+            line,
+            interlaced,
+        })
+    }
+
+    fn image_len(&self) -> usize {
+        self.line * self.height as usize
+    }
+
+    /// Reads the next whole rows into `rows` (not for an interlaced image).
+    fn read(&mut self, rows: &mut [u8]) -> Result<(), Failure> {
+        for row in rows.chunks_exact_mut(self.line) {
+            self.reader.read_row(row).map_err(failed("PNG"))?;
+        }
+        Ok(())
+    }
+
+    /// Reads every row into `pixels`, stopping once `cancelled`.
+    fn read_all(mut self, pixels: &mut [u8], cancelled: impl Fn() -> bool) -> Result<(), Failure> {
+        if self.interlaced {
+            return self
+                .reader
+                .next_frame(pixels)
+                .map(drop)
+                .map_err(failed("PNG"));
+        }
+        for rows in pixels.chunks_mut(self.line * ROWS_PER_CHECK) {
+            if cancelled() {
+                return Err(Failure::cancelled());
+            }
+            self.read(rows)?;
+        }
+        self.reader.finish().map_err(failed("PNG"))
+    }
+}
 
 /// Decoded in full; a plain (not interlaced) image row by row, stopping once `cancelled`.
 pub fn decode(bytes: &[u8], cancelled: impl Fn() -> bool) -> Result<Image, Failure> {
-    let mut reader = reader(bytes)?;
-    let size = reader
-        .output_buffer_size()
-        .ok_or_else(|| failed("PNG")("the image is too large for this machine's memory"))?;
-    let (width, height) = (reader.info().width, reader.info().height);
-    let (color_type, _) = reader.output_color_type();
-    let mut pixels = vec![0; size];
-    if reader.info().interlaced {
-        reader.next_frame(&mut pixels).map_err(failed("PNG"))?;
-    } else {
-        let line = reader
-            .output_line_size(width)
-            .ok_or_else(|| failed("PNG")("the image is too large for this machine's memory"))?;
-        for (y, row) in pixels.chunks_exact_mut(line).enumerate() {
-            if y % ROWS_PER_CHECK == 0 && cancelled() {
-                return Err(Failure::cancelled());
-            }
-            reader.read_row(row).map_err(failed("PNG"))?;
-        }
-        reader.finish().map_err(failed("PNG"))?;
-    }
-    let channels = match color_type {
-        ColorType::Grayscale => 1,
-        ColorType::GrayscaleAlpha => 2,
-        ColorType::Rgb => 3,
-        _ => 4,
-    };
+    let rows = Rows::new(bytes)?;
+    let (width, height, channels) = (rows.width, rows.height, rows.channels);
+    let mut pixels = vec![0; rows.image_len()];
+    rows.read_all(&mut pixels, cancelled)?;
     Ok(Image::new(width, height, channels, pixels))
+}
+
+/// Decoded and resampled to `size` with `kernel`. A large plain image is resampled in
+/// bands (`Bands`) while it is decoded: one part decodes, and free threads resample each
+/// band as soon as the rows under it have arrived, so that most of the resampling is done
+/// by the time the last row is.
+pub fn decode_resized(
+    bytes: &[u8],
+    size: (u32, u32),
+    kernel: Kernel,
+    ctx: &Ctx,
+) -> Result<Image, Failure> {
+    let rows = Rows::new(bytes)?;
+    let source = (rows.width, rows.height);
+    let bands = Bands::new(source, size, rows.channels, kernel).filter(|_| !rows.interlaced);
+    let Some(bands) = bands else {
+        let image = decode(bytes, || ctx.cancelled())?;
+        return image.resize(size.0, size.1, kernel, ctx);
+    };
+    let mut pixels = vec![0; rows.image_len()];
+    let arriving = ArrivingRows::new(&mut pixels, rows.line);
+    let mut target = bands.target_image();
+    let mut parts: Vec<Pipeline> = vec![Pipeline::Decode(Some(Box::new(rows)), Ok(()))];
+    parts.extend(bands.parts(&mut target).into_iter().map(Pipeline::Band));
+    ctx.for_each(&mut parts, |part| match part {
+        Pipeline::Decode(rows, result) => {
+            let rows = rows.take().expect("the decode part runs once");
+            *result = decode_arriving(*rows, &arriving, &bands, ctx);
+        }
+        Pipeline::Band((k, target, result)) => {
+            *result = match arriving.wait_for(bands.source_rows(*k)) {
+                Some(source) => bands.resample(*k, source, target),
+                // The decode part says why.
+                None => Ok(()),
+            }
+        }
+    });
+    let mut parts = parts.into_iter();
+    if let Some(Pipeline::Decode(_, result)) = parts.next() {
+        result?;
+    }
+    let bands_parts = parts.filter_map(|part| match part {
+        Pipeline::Band(part) => Some(part),
+        Pipeline::Decode(..) => None,
+    });
+    bands.finish(bands_parts.collect(), ctx)?;
+    Ok(target)
+}
+
+/// The parts of decoding while resampling: the decoding first, then every band.
+enum Pipeline<'b, 't> {
+    Decode(Option<Box<Rows<'b>>>, Result<(), Failure>),
+    Band(BandPart<'t>),
+}
+
+/// Decodes into `arriving` a block of rows at a time, premultiplying alpha for the bands,
+/// and hands each block over; ends the rows however it ends, so that no band waits on.
+fn decode_arriving(
+    mut rows: Rows,
+    arriving: &ArrivingRows,
+    bands: &Bands,
+    ctx: &Ctx,
+) -> Result<(), Failure> {
+    let _ends = arriving.end_on_drop();
+    let height = rows.height as usize;
+    let mut next = 0;
+    while next < height {
+        if ctx.cancelled() {
+            return Err(Failure::cancelled());
+        }
+        let count = ROWS_PER_CHECK.min(height - next);
+        // SAFETY: this part is the only one that writes, and rows from `next` on have not
+        // been handed over.
+        let block = unsafe { arriving.rows_mut(next, count) };
+        rows.read(block)?;
+        bands.premultiply(block);
+        next += count;
+        arriving.hand_over(next);
+    }
+    rows.reader.finish().map_err(failed("PNG"))
 }
 
 /// PNG, as sharp writes it: zlib level 6, no filter. Past two parts' worth of rows, the
@@ -163,6 +288,26 @@ fn deflate(data: &[u8], last: bool) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::pool::testing::never_cancelled;
+
+    #[test]
+    fn resampling_as_rows_arrive_equals_resampling_the_decoded_image() {
+        for channels in [3u8, 4] {
+            let (width, height) = (1100u32, 1000u32);
+            let pixels: Vec<u8> = (0..width * height * u32::from(channels))
+                .map(|i| (((i / 3) % 251) ^ (i / 4111)) as u8)
+                .collect();
+            let png = encode(
+                Image::new(width, height, channels, pixels),
+                &never_cancelled(),
+            )
+            .unwrap();
+            let ctx = never_cancelled();
+            let arriving = decode_resized(&png, (300, 250), Kernel::Lanczos3, &ctx).unwrap();
+            let decoded = decode(&png, || false).unwrap();
+            let whole = decoded.resize(300, 250, Kernel::Lanczos3, &ctx).unwrap();
+            assert!(arriving == whole, "{channels} channels");
+        }
+    }
 
     #[test]
     fn rows_compressed_in_parts_make_one_valid_png() {
