@@ -319,8 +319,16 @@ fn resize(input: &ResizeInput, ctx: &Context) -> Result<ResizeOutput, Failure> {
     }
     let (width, height) = steps.size;
     let image = match format {
-        // Resampled as it is decoded.
-        Format::Png => png::decode_resized(bytes, steps.size, steps.kernel, ctx)?,
+        // Resampled as it is decoded, and compressed band by band when nothing comes between.
+        Format::Png => {
+            let as_png = output_format == Format::Png && steps.leaves_as_resampled();
+            let resized = png::decode_resized(bytes, steps.size, steps.kernel, as_png, ctx)?;
+            if let Some(data) = resized.png {
+                let image = resized.image;
+                return Ok(output(data, (image.width, image.height), image.channels));
+            }
+            resized.image
+        }
         _ => {
             let image = match format {
                 Format::Jpeg => jpeg::decode(bytes, shrink),
@@ -413,6 +421,11 @@ impl Steps {
     fn apply(&self, image: Image, ctx: &Ctx) -> Result<Image, Failure> {
         let image = image.resize(self.size.0, self.size.1, self.kernel, ctx)?;
         self.arrange(image, ctx)
+    }
+
+    /// Whether the steps after resampling change nothing.
+    fn leaves_as_resampled(&self) -> bool {
+        self.orientation == 1 && matches!(self.canvas, Canvas::Keep)
     }
 
     /// The steps after resampling: turn upright, then crop or embed.

@@ -59,7 +59,7 @@ impl Image {
         self.channels.is_multiple_of(2)
     }
 
-    fn row_len(&self) -> usize {
+    pub fn row_len(&self) -> usize {
         self.width as usize * self.channels as usize
     }
 

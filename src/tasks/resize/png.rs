@@ -110,57 +110,82 @@ pub fn decode(bytes: &[u8], cancelled: impl Fn() -> bool) -> Result<Image, Failu
     Ok(Image::new(width, height, channels, pixels))
 }
 
+/// A decoded, resampled image; and, when asked for, already compressed as a PNG.
+pub struct Resized {
+    pub image: Image,
+    pub png: Option<Vec<u8>>,
+}
+
 /// Decoded and resampled to `size` with `kernel`. A large plain image is resampled in
 /// bands (`Bands`) while it is decoded: one part decodes, and free threads resample each
-/// band as soon as the rows under it have arrived, so that most of the resampling is done
-/// by the time the last row is.
+/// band as soon as the rows under it have arrived, and compress it too if `as_png` (so that
+/// most of the work is done by the time the last row is).
 pub fn decode_resized(
     bytes: &[u8],
     size: (u32, u32),
     kernel: Kernel,
+    as_png: bool,
     ctx: &Ctx,
-) -> Result<Image, Failure> {
+) -> Result<Resized, Failure> {
     let rows = Rows::new(bytes)?;
     let source = (rows.width, rows.height);
     let bands = Bands::new(source, size, rows.channels, kernel).filter(|_| !rows.interlaced);
     let Some(bands) = bands else {
         let image = decode(bytes, || ctx.cancelled())?;
-        return image.resize(size.0, size.1, kernel, ctx);
+        let image = image.resize(size.0, size.1, kernel, ctx)?;
+        return Ok(Resized { image, png: None });
     };
     let mut pixels = vec![0; rows.image_len()];
     let arriving = ArrivingRows::new(&mut pixels, rows.line);
     let mut target = bands.target_image();
+    let row_len = target.row_len();
     let mut parts: Vec<Pipeline> = vec![Pipeline::Decode(Some(Box::new(rows)), Ok(()))];
-    parts.extend(bands.parts(&mut target).into_iter().map(Pipeline::Band));
+    let band_parts = bands.parts(&mut target);
+    let last = band_parts.len() - 1;
+    parts.extend(
+        band_parts
+            .into_iter()
+            .map(|band| Pipeline::Band(band, Vec::new())),
+    );
     ctx.for_each(&mut parts, |part| match part {
         Pipeline::Decode(rows, result) => {
             let rows = rows.take().expect("the decode part runs once");
             *result = decode_arriving(*rows, &arriving, &bands, ctx);
         }
-        Pipeline::Band((k, target, result)) => {
-            *result = match arriving.wait_for(bands.source_rows(*k)) {
-                Some(source) => bands.resample(*k, source, target),
-                // The decode part says why.
-                None => Ok(()),
+        Pipeline::Band((k, target, result), deflated) => {
+            // Without the rows, the decode part says why.
+            if let Some(source) = arriving.wait_for(bands.source_rows(*k)) {
+                *result = bands.resample(*k, source, target);
+                if as_png && result.is_ok() {
+                    *deflated = deflate_rows(target, row_len, *k == last);
+                }
             }
         }
     });
-    let mut parts = parts.into_iter();
-    if let Some(Pipeline::Decode(_, result)) = parts.next() {
-        result?;
+    let mut band_parts = Vec::with_capacity(parts.len());
+    let mut deflated = Vec::with_capacity(parts.len());
+    for part in parts {
+        match part {
+            Pipeline::Decode(_, result) => result?,
+            Pipeline::Band(band, band_deflated) => {
+                band_parts.push(band);
+                deflated.push(band_deflated);
+            }
+        }
     }
-    let bands_parts = parts.filter_map(|part| match part {
-        Pipeline::Band(part) => Some(part),
-        Pipeline::Decode(..) => None,
-    });
-    bands.finish(bands_parts.collect(), ctx)?;
-    Ok(target)
+    bands.finish(band_parts, ctx)?;
+    let png = match as_png {
+        true => Some(assemble(&target, deflated.iter().map(Vec::as_slice))?),
+        false => None,
+    };
+    Ok(Resized { image: target, png })
 }
 
-/// The parts of decoding while resampling: the decoding first, then every band.
+/// The parts of decoding while resampling: the decoding first, then every band (with its
+/// deflate, when compressed as it is made).
 enum Pipeline<'b, 't> {
     Decode(Option<Box<Rows<'b>>>, Result<(), Failure>),
-    Band(BandPart<'t>),
+    Band(BandPart<'t>, Vec<u8>),
 }
 
 /// Decodes into `arriving` a block of rows at a time, premultiplying alpha for the bands,
@@ -204,8 +229,38 @@ const BYTES_PER_PART: usize = 1 << 20;
 const ZLIB_HEADER: [u8; 2] = [0x78, 0x9c];
 
 fn encode_in_parts_of(image: Image, ctx: &Ctx, bytes_per_part: usize) -> Result<Vec<u8>, Failure> {
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, image.width, image.height);
+    if image.pixels.len() < 2 * bytes_per_part {
+        let mut out = Vec::new();
+        let mut writer = header_writer(&mut out, &image)?;
+        writer
+            .write_image_data(&image.pixels)
+            .and_then(|()| writer.finish())
+            .map_err(failed("PNG"))?;
+        return Ok(out);
+    }
+    let rows_per_part = (bytes_per_part / (image.row_len() + 1)).max(1);
+    let chunks = image.pixels.chunks(rows_per_part * image.row_len());
+    let count = chunks.len();
+    // (the rows, whether they are the last, their deflate)
+    let mut parts: Vec<(&[u8], bool, Vec<u8>)> = chunks
+        .enumerate()
+        .map(|(k, rows)| (rows, k + 1 == count, Vec::new()))
+        .collect();
+    ctx.for_each(&mut parts, |(rows, last, deflated)| {
+        *deflated = deflate_rows(rows, image.row_len(), *last)
+    });
+    if ctx.cancelled() {
+        return Err(Failure::cancelled());
+    }
+    assemble(&image, parts.iter().map(|(_, _, deflated)| &deflated[..]))
+}
+
+/// The PNG's signature and header chunk, written by the png crate.
+fn header_writer<'o>(
+    out: &'o mut Vec<u8>,
+    image: &Image,
+) -> Result<png::Writer<&'o mut Vec<u8>>, Failure> {
+    let mut encoder = png::Encoder::new(out, image.width, image.height);
     encoder.set_color(match image.channels {
         1 => ColorType::Grayscale,
         2 => ColorType::GrayscaleAlpha,
@@ -215,50 +270,46 @@ fn encode_in_parts_of(image: Image, ctx: &Ctx, bytes_per_part: usize) -> Result<
     encoder.set_depth(BitDepth::Eight);
     encoder.set_compression(png::Compression::Balanced);
     encoder.set_filter(png::Filter::NoFilter);
-    let mut writer = encoder.write_header().map_err(failed("PNG"))?;
-    if image.pixels.len() < 2 * bytes_per_part {
-        writer
-            .write_image_data(&image.pixels)
-            .and_then(|()| writer.finish())
-            .map_err(failed("PNG"))?;
-        return Ok(out);
-    }
-    // Each row as PNG stores it: its filter type (0, none), then its samples.
-    let row_len = image.width as usize * image.channels as usize;
-    let mut filtered = Vec::with_capacity(image.pixels.len() + image.height as usize);
-    for row in image.pixels.chunks_exact(row_len) {
-        filtered.push(0);
-        filtered.extend_from_slice(row);
-    }
-    let rows_per_part = (bytes_per_part / (row_len + 1)).max(1);
-    let chunks = filtered.chunks(rows_per_part * (row_len + 1));
-    let count = chunks.len();
-    // (the rows, whether they are the last, their deflate)
-    let mut parts: Vec<(&[u8], bool, Vec<u8>)> = chunks
-        .enumerate()
-        .map(|(k, rows)| (rows, k + 1 == count, Vec::new()))
-        .collect();
-    ctx.for_each(&mut parts, |(rows, last, deflated)| {
-        *deflated = deflate(rows, *last)
-    });
-    if ctx.cancelled() {
-        return Err(Failure::cancelled());
-    }
-    let mut zlib = Vec::with_capacity(
-        ZLIB_HEADER.len() + parts.iter().map(|(_, _, d)| d.len()).sum::<usize>() + 4,
-    );
+    encoder.write_header().map_err(failed("PNG"))
+}
+
+/// The PNG of `image` from the deflate of its rows, in parts made by `deflate_rows` (the last
+/// one last): one zlib stream, checksummed over the rows as PNG stores them.
+fn assemble<'d>(
+    image: &Image,
+    deflated: impl Iterator<Item = &'d [u8]> + Clone,
+) -> Result<Vec<u8>, Failure> {
+    let size = ZLIB_HEADER.len() + deflated.clone().map(<[u8]>::len).sum::<usize>() + 4;
+    let mut zlib = Vec::with_capacity(size);
     zlib.extend_from_slice(&ZLIB_HEADER);
-    for (_, _, deflated) in &parts {
-        zlib.extend_from_slice(deflated);
-    }
+    deflated.for_each(|part| zlib.extend_from_slice(part));
     let mut adler = simd_adler32::Adler32::new();
-    adler.write(&filtered);
+    for row in image.pixels.chunks_exact(image.row_len()) {
+        adler.write(&[NO_FILTER]);
+        adler.write(row);
+    }
     zlib.extend_from_slice(&adler.finish().to_be_bytes());
+    let mut out = Vec::with_capacity(zlib.len() + 64);
+    let mut writer = header_writer(&mut out, image)?;
     writer
         .write_chunk(png::chunk::IDAT, &zlib)
         .and_then(|()| writer.finish())
         .map_err(failed("PNG"))?;
     Ok(out)
+}
+
+/// PNG's filter type byte for a row stored as it is.
+const NO_FILTER: u8 = 0;
+
+/// Raw deflate of whole rows as PNG stores them (each after its filter type), ended by a
+/// sync flush so that the next part's deflate can follow, or by the final block if `last`.
+fn deflate_rows(rows: &[u8], row_len: usize, last: bool) -> Vec<u8> {
+    let mut filtered = Vec::with_capacity(rows.len() + rows.len() / row_len);
+    for row in rows.chunks_exact(row_len) {
+        filtered.push(NO_FILTER);
+        filtered.extend_from_slice(row);
+    }
+    deflate(&filtered, last)
 }
 
 /// Raw deflate of `data` at level 6, ended by a sync flush, or by the final block if `last`.
@@ -302,10 +353,16 @@ mod tests {
             )
             .unwrap();
             let ctx = never_cancelled();
-            let arriving = decode_resized(&png, (300, 250), Kernel::Lanczos3, &ctx).unwrap();
+            let arriving = decode_resized(&png, (300, 250), Kernel::Lanczos3, true, &ctx).unwrap();
             let decoded = decode(&png, || false).unwrap();
             let whole = decoded.resize(300, 250, Kernel::Lanczos3, &ctx).unwrap();
-            assert!(arriving == whole, "{channels} channels");
+            assert!(arriving.image == whole, "{channels} channels");
+            // Compressed band by band: one valid PNG of the same pixels.
+            let compressed = arriving.png.unwrap();
+            assert!(
+                decode(&compressed, || false).unwrap() == whole,
+                "{channels} channels"
+            );
         }
     }
 
