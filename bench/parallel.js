@@ -9,18 +9,14 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { Pool } = require('..')
-const { photo } = require('../fixtures/images')
+const { photo, prng } = require('../fixtures/images')
 const { medianOf, now } = require('./harness.js')
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 
 /** A CSV of `rows` rows of 7 typical columns, one row in ten with a quoted field. */
 function csv(rows) {
-  let seed = 1
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31
-    return seed / 2 ** 31
-  }
+  const random = prng(1)
   const lines = ['id,name,amount,price,active,quantity,note']
   for (let i = 0; i < rows; i++) {
     const note = i % 10 === 0 ? '"quoted, with comma"' : 'plain text'
