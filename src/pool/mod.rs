@@ -183,6 +183,7 @@ struct Wakes {
 }
 
 impl Wakes {
+    /// Owes what waking `found` takes; false when no thread was found.
     fn add(&mut self, found: Found) -> bool {
         match found {
             Found::Notified { signal } => self.signals += usize::from(signal),

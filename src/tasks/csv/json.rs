@@ -1,12 +1,14 @@
 //! Papa Parse's result as the exact UTF-8 text `JSON.stringify` makes of it in JavaScript:
 //! its string escapes, its number formatting, its key order for row objects and a `Date`'s
-//! ISO form. The same writer gives `lib/csv.js` the errors and meta of every result.
-//!
-//! serde_json cannot write it: JS strings (and so header names, which become object keys)
-//! may hold lone UTF-16 surrogates, which `JSON.stringify` writes as `\udXXX` escapes and a
-//! Rust `str` cannot carry, and JS numbers and key order are not serde_json's.
+//! ISO form. The errors and meta (which `lib/csv.js` also gets for every result) are written
+//! by serde_json; JS strings go into it as raw JSON from `string`, since they may hold lone
+//! UTF-16 surrogates, which `JSON.stringify` writes as `\udXXX` escapes and a Rust `str`
+//! cannot carry. The rows are written here: JS numbers and row objects' key order are not
+//! serde_json's.
 
-use super::papa::{Results, Value};
+use super::papa::{ParseError, Results, Text, Value};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 
 /// `{"data":[…],"errors":[…],"meta":{…}}`, byte for byte what `JSON.stringify` gives for
 /// Papa Parse's result; Err if `JSON.stringify` would throw instead.
@@ -24,71 +26,90 @@ pub fn result(results: &Results<'_>, input_len: usize) -> Result<Vec<u8>, String
         }
     }
     out.extend_from_slice(b"],");
-    errors_and_meta(&mut out, results);
-    out.push(b'}');
+    // The result's members after its rows are those of the errors-and-meta object.
+    let rest = errors_and_meta_object(results);
+    out.extend_from_slice(&rest.as_bytes()[1..]);
     Ok(out)
 }
 
 /// `{"errors":[…],"meta":{…}}`: the rest of Papa Parse's result, for JS to add to its rows.
 pub fn errors_and_meta_object(results: &Results<'_>) -> String {
-    let mut out = vec![b'{'];
-    errors_and_meta(&mut out, results);
-    out.push(b'}');
-    String::from_utf8(out).expect("the writer writes UTF-8")
+    let errors_and_meta = ErrorsAndMeta {
+        errors: &results.errors,
+        meta: Meta {
+            delimiter: JsString(&results.delimiter),
+            linebreak: JsString(&results.linebreak),
+            aborted: false,
+            truncated: results.truncated,
+            cursor: results.cursor,
+            renamed_headers: results.renamed_headers.as_deref().map(RenamedHeaders),
+            fields: results
+                .fields
+                .as_ref()
+                .map(|fields| fields.iter().map(|field| JsString(field)).collect()),
+        },
+    };
+    serde_json::to_string(&errors_and_meta).expect("plain values always serialize")
 }
 
-/// `"errors":[…],"meta":{…}`, the members of Papa Parse's result after its rows.
-fn errors_and_meta(out: &mut Vec<u8>, results: &Results<'_>) {
-    out.extend_from_slice(b"\"errors\":");
-    list(out, &results.errors, |out, error| {
-        out.extend_from_slice(b"{\"type\":");
-        str(out, error.kind);
-        out.extend_from_slice(b",\"code\":");
-        str(out, error.code);
-        out.extend_from_slice(b",\"message\":");
-        str(out, &error.message);
-        if let Some(row) = error.row {
-            out.extend_from_slice(format!(",\"row\":{row}").as_bytes());
-        }
-        if let Some(index) = error.index {
-            out.extend_from_slice(format!(",\"index\":{index}").as_bytes());
-        }
-        out.push(b'}');
-    });
-    out.extend_from_slice(b",\"meta\":{\"delimiter\":");
-    string(out, &results.delimiter);
-    out.extend_from_slice(b",\"linebreak\":");
-    string(out, &results.linebreak);
-    out.extend_from_slice(
-        format!(
-            ",\"aborted\":false,\"truncated\":{},\"cursor\":{},\"renamedHeaders\":",
-            results.truncated, results.cursor
-        )
-        .as_bytes(),
-    );
-    match &results.renamed_headers {
-        None => out.extend_from_slice(b"null"),
-        Some(pairs) => {
-            // Papa Parse fills this object key by key, so it has a JS object's key order.
-            let keys: Vec<&[u16]> = pairs.iter().map(|(new, _)| new.as_slice()).collect();
-            out.push(b'{');
-            for (i, &at) in key_order(&keys).iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                let (new, old) = &pairs[at];
-                string(out, new);
-                out.push(b':');
-                string(out, old);
+#[derive(Serialize)]
+struct ErrorsAndMeta<'r> {
+    errors: &'r [ParseError],
+    meta: Meta<'r>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Meta<'r> {
+    delimiter: JsString<'r>,
+    linebreak: JsString<'r>,
+    aborted: bool,
+    truncated: bool,
+    cursor: usize,
+    renamed_headers: Option<RenamedHeaders<'r>>,
+    /// Only with a header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<Vec<JsString<'r>>>,
+}
+
+/// A JS string (UTF-16, lone surrogates and all), as `JSON.stringify` writes it.
+struct JsString<'r>(&'r [u16]);
+
+impl Serialize for JsString<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut text = Vec::with_capacity(self.0.len() + 2);
+        string(&mut text, self.0);
+        raw_json(text).serialize(serializer)
+    }
+}
+
+/// `meta.renamedHeaders`, new name → original, in a JS object's key order (Papa Parse fills
+/// it key by key). Its keys may hold lone surrogates, which serde_json's keys (Rust `str`s)
+/// cannot, so the object goes in whole as raw JSON.
+struct RenamedHeaders<'r>(&'r [(Text, Text)]);
+
+impl Serialize for RenamedHeaders<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let keys: Vec<&[u16]> = self.0.iter().map(|(new, _)| new.as_slice()).collect();
+        let mut text = vec![b'{'];
+        for (i, &at) in key_order(&keys).iter().enumerate() {
+            if i > 0 {
+                text.push(b',');
             }
-            out.push(b'}');
+            let (new, original) = &self.0[at];
+            string(&mut text, new);
+            text.push(b':');
+            string(&mut text, original);
         }
+        text.push(b'}');
+        raw_json(text).serialize(serializer)
     }
-    if let Some(fields) = &results.fields {
-        out.extend_from_slice(b",\"fields\":");
-        list(out, fields, |out, field| string(out, field));
-    }
-    out.extend_from_slice(b"}");
+}
+
+/// JSON text made by `string` (always UTF-8 and valid), for serde_json to embed as it is.
+fn raw_json(text: Vec<u8>) -> Box<RawValue> {
+    let text = String::from_utf8(text).expect("`string` writes UTF-8");
+    RawValue::from_string(text).expect("`string` writes valid JSON")
 }
 
 /// `[…]`, each item written by `write`.
@@ -252,11 +273,6 @@ fn array_index(key: &[u16]) -> Option<u32> {
         .iter()
         .fold(0u64, |n, &u| n * 10 + u64::from(u - b'0' as u16));
     (value <= u64::from(u32::MAX - 1)).then_some(value as u32)
-}
-
-/// A Rust string as JSON, escaped as `JSON.stringify` escapes.
-fn str(out: &mut Vec<u8>, text: &str) {
-    string(out, &text.encode_utf16().collect::<Vec<_>>());
 }
 
 /// UTF-16 text as a JSON string, escaped as `JSON.stringify` escapes: `\"`, `\\`, the short

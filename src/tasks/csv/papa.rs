@@ -5,6 +5,7 @@
 //! split directly, the header row is renamed before empty lines are dropped.
 
 use crate::pool::Ctx;
+use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::mem::MaybeUninit;
@@ -82,13 +83,17 @@ impl Default for Options {
     }
 }
 
-/// One error as Papa Parse reports it.
-#[derive(Debug, Clone, PartialEq)]
+/// One error as Papa Parse reports it (and as JSON: `row` and `index` left out when
+/// undefined).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParseError {
+    #[serde(rename = "type")]
     pub kind: &'static str,
     pub code: &'static str,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<usize>,
 }
 
