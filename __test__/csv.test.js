@@ -248,6 +248,20 @@ test('aborting a parse that is sending its rows rejects it, and the pool goes on
   t.deepEqual(await pool.run('a,b\n1,2', 'parseCsv'), papa('a,b\n1,2'))
 })
 
+test('aborting a parse in parts rejects it, and the pool goes on', async (t) => {
+  const input = generatedCsv(seededRandom(17), 120_000, 5, ',', '\n', false)
+  for (const delay of [0, 5, 15, 40]) {
+    const controller = new AbortController()
+    const parse = pool.run(
+      { input, header: true, dynamicTyping: true, output: 'columns' },
+      { name: 'parseCsv', signal: controller.signal },
+    )
+    setTimeout(() => controller.abort(), delay)
+    await t.throwsAsync(parse, { code: 'ERR_ABORTED' })
+  }
+  t.deepEqual(await pool.run('a,b\n1,2', 'parseCsv'), papa('a,b\n1,2'))
+})
+
 test('options that take functions are ERR_INVALID_ARG, saying so', async (t) => {
   for (const option of ['transform', 'transformHeader', 'step', 'complete']) {
     const error = await t.throwsAsync(pool.run({ input: 'a,b', [option]: () => {} }, 'parseCsv'), {

@@ -2,6 +2,9 @@
 // hash against node:crypto, byte for byte, over sizes, input kinds, encodings and keys.
 const test = require('ava')
 const crypto = require('node:crypto')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
 const { Pool } = require('..')
 
 const NODE_ALGORITHMS = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512', 'blake2b512']
@@ -102,6 +105,55 @@ test('beyond Node: blake3 (plain and keyed), xxh64, xxh3, xxh128, crc32, crc32c'
     const data = bytes(100_000, 11)
     t.is(parseInt(await check({ data, algorithm: 'crc32' }), 16), require('node:zlib').crc32(data))
   }
+})
+
+// Past 1 MiB a blake3 digest is made of 1 MiB subtrees hashed on any free thread (the Rust
+// tests hold it to the blake3 crate's own digest): every split gives the one digest.
+test('blake3 past 1 MiB: the same digest on one thread and two, from a Buffer and a file', async (t) => {
+  const one = new Pool({ maxThreads: 1 })
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cisterna-blake3-'))
+  try {
+    for (const size of [2 ** 20 + 1, 2 ** 21, 3 * 2 ** 20 + 5, 9 * 2 ** 20]) {
+      const data = bytes(size, size)
+      const file = path.join(dir, `${size}.bin`)
+      fs.writeFileSync(file, data)
+      const key = Buffer.alloc(32, 7)
+      for (const options of [{ algorithm: 'blake3' }, { algorithm: 'blake3', key }]) {
+        const onOne = await one.run({ data, ...options }, 'hash')
+        t.is(await pool.run({ data, ...options }, 'hash'), onOne, `${size} bytes`)
+        t.is(await pool.run({ data: { path: file }, ...options }, 'hash'), onOne, `${size} bytes from a file`)
+      }
+      // One byte less is another digest: every part counts.
+      t.not(
+        await pool.run({ data: data.subarray(1), algorithm: 'blake3' }, 'hash'),
+        await one.run({ data, algorithm: 'blake3' }, 'hash'),
+      )
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+    await one.close()
+  }
+})
+
+// An abort races the parts: whatever wins, the task rejects with ERR_ABORTED or resolves with
+// the whole digest, never one of a digest cut short.
+test('aborting a blake3 digest in parts rejects it or gives the whole digest; the pool goes on', async (t) => {
+  const data = bytes(128 * 2 ** 20, 3)
+  const whole = await pool.run({ data, algorithm: 'blake3' }, 'hash')
+  let aborted = 0
+  for (const delay of [0, 0, 1, 2, 5, 10]) {
+    const controller = new AbortController()
+    const running = pool.run({ data, algorithm: 'blake3' }, { name: 'hash', signal: controller.signal })
+    setTimeout(() => controller.abort(), delay)
+    try {
+      t.is(await running, whole)
+    } catch (error) {
+      t.is(error.code, 'ERR_ABORTED')
+      aborted++
+    }
+  }
+  t.true(aborted > 0, 'some aborts landed while the digest ran')
+  t.is(await pool.run({ data, algorithm: 'blake3' }, 'hash'), whole)
 })
 
 test('bad data, algorithm, encoding or key is ERR_INVALID_ARG', async (t) => {

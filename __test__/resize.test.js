@@ -184,6 +184,18 @@ test('large images give the same bytes on one thread as on two, within 32 dB of 
   }
 })
 
+test('aborting a large resize while its bands run rejects it, and the pool goes on', async (t) => {
+  const input = await photo(2400, 2000, 'png', { seed: 9 })
+  for (const delay of [0, 5, 20, 50]) {
+    const controller = new AbortController()
+    const running = pool.run({ input, width: 900, format: 'png' }, { name: 'resize', signal: controller.signal })
+    setTimeout(() => controller.abort(), delay)
+    await t.throwsAsync(running, { code: 'ERR_ABORTED' })
+  }
+  const { info } = await resize({ input, width: 900, format: 'png', resolveWithObject: true })
+  t.deepEqual([info.width, info.height], [900, 750])
+})
+
 test('EXIF orientation is applied like sharp().rotate(), and not carried over', async (t) => {
   for (let orientation = 1; orientation <= 8; orientation++) {
     const input = await sharp(inputs.jpeg).withMetadata({ orientation }).jpeg({ quality: 92 }).toBuffer()
