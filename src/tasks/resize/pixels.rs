@@ -12,8 +12,15 @@ use std::ops::Range;
 /// Sources of at least this many pixels are resampled in bands on free threads: about a
 /// millisecond of work per band.
 const SPLIT_FROM_PIXELS: u64 = 1 << 20;
-/// Target rows per band.
-const ROWS_PER_BAND: u32 = 64;
+/// Target rows per band, at most: a millisecond or two of resampling ...
+const MAX_ROWS_PER_BAND: u32 = 64;
+/// ... and at least, however far the image shrinks.
+const MIN_ROWS_PER_BAND: u32 = 8;
+/// Source rows under a band, about, where the scale is large: a band waiting for a PNG's rows
+/// to be decoded waits for this many at most, a few tens of milliseconds.
+const SOURCE_ROWS_PER_BAND: f64 = 256.0;
+/// Source rows premultiplied per part.
+const ROWS_PER_PREMULTIPLY: usize = 64;
 
 fn resize_failed(error: impl Display) -> Failure {
     Failure::new(Kind::TaskFailed, format!("resize: {error}"))
@@ -82,7 +89,7 @@ impl Image {
         let row_len = self.row_len();
         let mut blocks: Vec<&mut [u8]> = self
             .pixels
-            .chunks_mut(row_len * ROWS_PER_BAND as usize)
+            .chunks_mut(row_len * ROWS_PER_PREMULTIPLY)
             .collect();
         ctx.for_each(&mut blocks, |rows| bands.premultiply(rows));
         let mut target = bands.target_image();
@@ -303,7 +310,9 @@ fn lanczos3(x: f64) -> f64 {
     sin_whole * sin_third / (3.0 * third * third)
 }
 
-/// How a large resample is cut: into bands of `ROWS_PER_BAND` target rows, each resampled
+/// How a large resample is cut: into bands of up to `MAX_ROWS_PER_BAND` target rows (fewer
+/// where the image shrinks a lot, so that a band reads about `SOURCE_ROWS_PER_BAND` source
+/// rows), each resampled
 /// on its own from the source rows under it (the band's span, plus the filter's reach), so
 /// that bands can run on any free thread, and even before the rows below them are decoded.
 /// A band's span is its rows times the scale, rounded as a float is: a weight may round the
@@ -314,8 +323,11 @@ pub struct Bands {
     target: (u32, u32),
     channels: u8,
     filter: fir::FilterType,
+    /// Source rows per target row.
+    scale: f64,
     /// How far, in source rows, the filter reaches from a target row's centre.
     reach: f64,
+    rows_per_band: u32,
 }
 
 /// A band's number, its target rows, and how resampling them went.
@@ -330,10 +342,8 @@ impl Bands {
         kernel: Kernel,
     ) -> Option<Bands> {
         let pixels = u64::from(source.0) * u64::from(source.1);
-        if pixels < SPLIT_FROM_PIXELS || target.1 < 2 * ROWS_PER_BAND {
-            return None;
-        }
-        Self::of_any_size(source, target, channels, kernel)
+        let bands = Self::of_any_size(source, target, channels, kernel)?;
+        (pixels >= SPLIT_FROM_PIXELS && target.1 >= 2 * bands.rows_per_band).then_some(bands)
     }
 
     fn of_any_size(
@@ -349,26 +359,28 @@ impl Bands {
             _ => 2.0,
         };
         let scale = f64::from(source.1) / f64::from(target.1);
+        let rows_per_band = (SOURCE_ROWS_PER_BAND / scale) as u32;
         Some(Bands {
             source,
             target,
             channels,
             filter,
+            scale,
             reach: support * scale.max(1.0),
+            rows_per_band: rows_per_band.clamp(MIN_ROWS_PER_BAND, MAX_ROWS_PER_BAND),
         })
     }
 
     /// The source span of band `k`, in source rows (fractional).
     fn span(&self, k: usize) -> (f64, f64) {
-        let scale = f64::from(self.source.1) / f64::from(self.target.1);
-        let first = k as u32 * ROWS_PER_BAND;
-        let end = (first + ROWS_PER_BAND).min(self.target.1);
-        let top = f64::from(first) * scale;
+        let first = k as u32 * self.rows_per_band;
+        let end = (first + self.rows_per_band).min(self.target.1);
+        let top = f64::from(first) * self.scale;
         // The last band ends where the image does, whatever the rounding of its top.
         let bottom = if end == self.target.1 {
             f64::from(self.source.1)
         } else {
-            f64::from(end) * scale
+            f64::from(end) * self.scale
         };
         (top, bottom)
     }
@@ -388,7 +400,7 @@ impl Bands {
 
     /// The bands of `target`, each to be resampled as a part.
     pub fn parts<'t>(&self, target: &'t mut Image) -> Vec<BandPart<'t>> {
-        let band_len = target.row_len() * ROWS_PER_BAND as usize;
+        let band_len = target.row_len() * self.rows_per_band as usize;
         let bands = target.pixels.chunks_mut(band_len).enumerate();
         bands.map(|(k, rows)| (k, rows, Ok(()))).collect()
     }
@@ -605,8 +617,8 @@ mod tests {
         };
         for channels in [1, 3, 4] {
             let image = Image::new(301, 517, channels, noise(301 * 517 * channels as usize));
-            // Whole, fractional and upward scales, bands ending anywhere.
-            for (width, height) in [(100, 200), (150, 129), (77, 301), (400, 700)] {
+            // Whole, fractional, upward and far-down scales (bands of fewer rows).
+            for (width, height) in [(100, 200), (150, 129), (77, 301), (400, 700), (30, 20)] {
                 for kernel in [Kernel::Linear, Kernel::Cubic, Kernel::Lanczos3] {
                     let whole = image.clone().resize_whole(width, height, kernel).unwrap();
                     let bands = in_bands(image.clone(), width, height, kernel);
