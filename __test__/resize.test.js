@@ -158,21 +158,28 @@ test('every input kind decodes and matches sharp: grey, CMYK, progressive, 16-bi
   }
 })
 
-// Past a megapixel, resampling runs in bands (a PNG's while it is decoded) and a PNG is
+/** A 4.8-megapixel PNG, made once for the tests that need an image large enough to split. */
+let largePng
+const largePngOnce = () => {
+  largePng ??= photo(2400, 2000, 'png', { seed: 9 })
+  return largePng
+}
+
+// From about 4 megapixels, resampling runs in bands (a PNG's while it is decoded) and a PNG is
 // compressed in parts, on whichever threads are free: the bytes must not depend on how many.
 test('large images give the same bytes on one thread as on two, within 32 dB of sharp', async (t) => {
   const one = new Pool({ maxThreads: 1 })
   try {
-    const big = await photo(1600, 1200, 'png', { seed: 5 })
+    const big = await largePngOnce()
     for (const [source, options] of [
       [big, { width: 500, format: 'png' }],
-      // Far down: bands of fewer rows, each waiting for about as many decoded rows.
+      // Far down: bands of fewer rows, each reading as many source pixels.
       [big, { width: 80, format: 'png' }],
       [
-        await photo(1300, 1000, 'png', { channels: 4, seed: 6 }),
+        await photo(2300, 1900, 'png', { channels: 4, seed: 6 }),
         { width: 700, height: 600, fit: 'fill', format: 'png' },
       ],
-      [await photo(1500, 1100, 'jpeg', { quality: 92, seed: 7 }), { width: 640, format: 'webp' }],
+      [await photo(3000, 2200, 'jpeg', { quality: 92, seed: 7 }), { width: 2000, format: 'webp' }],
     ]) {
       const label = JSON.stringify(options)
       const onOne = await one.run({ input: source, ...options }, 'resize')
@@ -191,7 +198,7 @@ test('large images give the same bytes on one thread as on two, within 32 dB of 
 // once, and no result can come in between), or after a timer, which may fire after the end:
 // either way the task rejects with ERR_ABORTED or gives the whole image, never a part of one.
 test('aborting a large resize while its bands run rejects it, and the pool goes on', async (t) => {
-  const input = await photo(2400, 2000, 'png', { seed: 9 })
+  const input = await largePngOnce()
   const options = { input, width: 900, format: 'png' }
   const whole = await resize(options)
   for (const delay of [undefined, undefined, 5, 20, 50]) {

@@ -9,16 +9,13 @@ use std::fmt::Display;
 use std::marker::PhantomData;
 use std::ops::Range;
 
-/// Sources of at least this many pixels are resampled in bands on free threads: about a
-/// millisecond of work per band.
-const SPLIT_FROM_PIXELS: u64 = 1 << 20;
-/// Target rows per band, at most: a millisecond or two of resampling ...
-const MAX_ROWS_PER_BAND: u32 = 64;
-/// ... and at least, however far the image shrinks.
+/// Source pixels under a band, about: a millisecond or two of resampling, against the tenth
+/// of a millisecond each band spends on its own filter weights; and a band waiting for a PNG's
+/// rows to be decoded waits for this many at most, a few tens of milliseconds. An image is
+/// resampled in bands only if it makes two or more, from about 4 megapixels.
+const SOURCE_PIXELS_PER_BAND: f64 = 2_097_152.0;
+/// Target rows per band, at least, however far the image shrinks.
 const MIN_ROWS_PER_BAND: u32 = 8;
-/// Source rows under a band, about, where the scale is large: a band waiting for a PNG's rows
-/// to be decoded waits for this many at most, a few tens of milliseconds.
-const SOURCE_ROWS_PER_BAND: f64 = 256.0;
 /// Source rows premultiplied per part.
 const ROWS_PER_PREMULTIPLY: usize = 64;
 
@@ -310,9 +307,8 @@ fn lanczos3(x: f64) -> f64 {
     sin_whole * sin_third / (3.0 * third * third)
 }
 
-/// How a large resample is cut: into bands of up to `MAX_ROWS_PER_BAND` target rows (fewer
-/// where the image shrinks a lot, so that a band reads about `SOURCE_ROWS_PER_BAND` source
-/// rows), each resampled
+/// How a large resample is cut: into bands of target rows that each read about
+/// `SOURCE_PIXELS_PER_BAND` source pixels, each resampled
 /// on its own from the source rows under it (the band's span, plus the filter's reach), so
 /// that bands can run on any free thread, and even before the rows below them are decoded.
 /// A band's span is its rows times the scale, rounded as a float is: a weight may round the
@@ -341,12 +337,13 @@ impl Bands {
         channels: u8,
         kernel: Kernel,
     ) -> Option<Bands> {
-        let pixels = u64::from(source.0) * u64::from(source.1);
-        let bands = Self::of_any_size(source, target, channels, kernel)?;
-        (pixels >= SPLIT_FROM_PIXELS && target.1 >= 2 * bands.rows_per_band).then_some(bands)
+        let bands = Self::reading(SOURCE_PIXELS_PER_BAND, source, target, channels, kernel)?;
+        (target.1 >= 2 * bands.rows_per_band).then_some(bands)
     }
 
-    fn of_any_size(
+    /// Bands that each read about `source_pixels` source pixels, however few they make.
+    pub(super) fn reading(
+        source_pixels: f64,
         source: (u32, u32),
         target: (u32, u32),
         channels: u8,
@@ -359,7 +356,7 @@ impl Bands {
             _ => 2.0,
         };
         let scale = f64::from(source.1) / f64::from(target.1);
-        let rows_per_band = (SOURCE_ROWS_PER_BAND / scale) as u32;
+        let rows_per_band = (source_pixels / f64::from(source.0) / scale).round() as u32;
         Some(Bands {
             source,
             target,
@@ -367,7 +364,7 @@ impl Bands {
             filter,
             scale,
             reach: support * scale.max(1.0),
-            rows_per_band: rows_per_band.clamp(MIN_ROWS_PER_BAND, MAX_ROWS_PER_BAND),
+            rows_per_band: rows_per_band.max(MIN_ROWS_PER_BAND),
         })
     }
 
@@ -451,6 +448,26 @@ impl Bands {
                 .map_err(resize_failed)?;
         }
         Ok(())
+    }
+
+    /// Every band of `image`, one after another: what the parts make, for tests to compare.
+    #[cfg(test)]
+    pub(super) fn resample_all(&self, mut image: Image) -> Image {
+        let row_len = image.row_len();
+        image
+            .pixels
+            .chunks_mut(row_len)
+            .for_each(|row| self.premultiply(row));
+        let mut target = self.target_image();
+        let mut parts = self.parts(&mut target);
+        for (k, rows, result) in &mut parts {
+            let needed = self.source_rows(*k);
+            let source = &image.pixels[needed.start * row_len..needed.end * row_len];
+            *result = self.resample(*k, source, rows);
+        }
+        self.finish(parts, &crate::pool::testing::never_cancelled())
+            .unwrap();
+        target
     }
 
     /// The first failure of the parts, or cancellation (parts skipped leave bands empty).
@@ -581,27 +598,13 @@ mod tests {
     use super::*;
     use crate::pool::testing::never_cancelled;
 
-    /// `image` resampled in bands, as `resize` does past `SPLIT_FROM_PIXELS`.
-    fn in_bands(mut image: Image, width: u32, height: u32, kernel: Kernel) -> Image {
+    /// `image` resampled in bands of 64 source rows, as `resize` does for larger images.
+    fn in_bands(image: Image, width: u32, height: u32, kernel: Kernel) -> Image {
         let source = (image.width, image.height);
-        let bands = Bands::of_any_size(source, (width, height), image.channels, kernel).unwrap();
-        let row_len = image.row_len();
-        image
-            .pixels
-            .chunks_mut(row_len * 5)
-            .for_each(|rows| bands.premultiply(rows));
-        let mut target = bands.target_image();
-        let mut parts = bands.parts(&mut target);
-        for (k, rows, result) in &mut parts {
-            let needed = bands.source_rows(*k);
-            *result = bands.resample(
-                *k,
-                &image.pixels[needed.start * row_len..needed.end * row_len],
-                rows,
-            );
-        }
-        bands.finish(parts, &never_cancelled()).unwrap();
-        target
+        let band_pixels = f64::from(image.width) * 64.0;
+        let bands =
+            Bands::reading(band_pixels, source, (width, height), image.channels, kernel).unwrap();
+        bands.resample_all(image)
     }
 
     #[test]

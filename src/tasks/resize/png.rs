@@ -128,9 +128,21 @@ pub fn decode_resized(
     ctx: &Ctx,
 ) -> Result<Resized, Failure> {
     let rows = Rows::new(bytes)?;
-    let source = (rows.width, rows.height);
-    let bands = Bands::new(source, size, rows.channels, kernel).filter(|_| !rows.interlaced);
-    let Some(bands) = bands else {
+    let bands = Bands::new((rows.width, rows.height), size, rows.channels, kernel);
+    decode_resized_in(bytes, rows, bands, size, kernel, as_png, ctx)
+}
+
+/// `decode_resized`, cut into these bands, if any.
+fn decode_resized_in(
+    bytes: &[u8],
+    rows: Rows,
+    bands: Option<Bands>,
+    size: (u32, u32),
+    kernel: Kernel,
+    as_png: bool,
+    ctx: &Ctx,
+) -> Result<Resized, Failure> {
+    let Some(bands) = bands.filter(|_| !rows.interlaced) else {
         let image = decode(bytes, || ctx.cancelled())?;
         let image = image.resize(size.0, size.1, kernel, ctx)?;
         return Ok(Resized { image, png: None });
@@ -353,9 +365,27 @@ mod tests {
             )
             .unwrap();
             let ctx = never_cancelled();
-            let arriving = decode_resized(&png, (300, 250), Kernel::Lanczos3, true, &ctx).unwrap();
-            let decoded = decode(&png, || false).unwrap();
-            let whole = decoded.resize(300, 250, Kernel::Lanczos3, &ctx).unwrap();
+            // Bands of 40 source rows, as much larger images have.
+            let source = (width, height);
+            let bands = || {
+                let band_pixels = f64::from(width) * 40.0;
+                Bands::reading(band_pixels, source, (300, 250), channels, Kernel::Lanczos3)
+            };
+            let rows = Rows::new(&png).unwrap();
+            let arriving = decode_resized_in(
+                &png,
+                rows,
+                bands(),
+                (300, 250),
+                Kernel::Lanczos3,
+                true,
+                &ctx,
+            )
+            .unwrap();
+            // The same bands over the decoded image.
+            let whole = bands()
+                .unwrap()
+                .resample_all(decode(&png, || false).unwrap());
             assert!(arriving.image == whole, "{channels} channels");
             // Compressed band by band: one valid PNG of the same pixels.
             let compressed = arriving.png.unwrap();
