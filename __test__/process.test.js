@@ -46,14 +46,27 @@ test('niceIncrement lowers the priority of the pool threads only (Linux)', (t) =
     const fs = require('node:fs')
     const { Pool } = require('.')
     const pool = new Pool({ maxThreads: 2, minThreads: 2, niceIncrement: 7 })
-    pool.run(10, 'fib').then(() => {
-      // /proc/self/task/<tid>/stat: the name in parentheses, then the 19th field is nice.
-      for (const tid of fs.readdirSync('/proc/self/task')) {
+    // /proc/self/task/<tid>/stat: the name in parentheses, then the 19th field is nice.
+    const threads = () =>
+      fs.readdirSync('/proc/self/task').flatMap((tid) => {
         const stat = fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8')
         const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
         const nice = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]
-        if (name.startsWith('cisterna') || tid === String(process.pid)) console.log(tid === String(process.pid) ? 'main' : 'worker', nice)
+        if (tid === String(process.pid)) return ['main ' + nice]
+        return name.startsWith('cisterna') ? ['worker ' + nice] : []
+      })
+    // A thread names itself and lowers its priority as it starts, which may come a little
+    // after the first task's result: look until both workers have, for up to 5 s.
+    const look = async () => {
+      for (let i = 0; i < 500; i++) {
+        const seen = threads()
+        if (seen.filter((line) => line.startsWith('worker') && line !== 'worker 0').length === 2) return seen
+        await new Promise((resolve) => setTimeout(resolve, 10))
       }
+      return threads()
+    }
+    pool.run(10, 'fib').then(look).then((seen) => {
+      for (const line of seen) console.log(line)
       return pool.close()
     })
   `,
