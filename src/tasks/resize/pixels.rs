@@ -70,7 +70,7 @@ impl Image {
     /// Resampled to `width` × `height`; alpha is premultiplied while resampling, as sharp
     /// does. A large image is resampled in bands of rows on the pool's free threads.
     pub fn resize(
-        mut self,
+        self,
         width: u32,
         height: u32,
         kernel: Kernel,
@@ -83,21 +83,7 @@ impl Image {
         let Some(bands) = Bands::new(source, (width, height), self.channels, kernel) else {
             return self.resize_whole(width, height, kernel);
         };
-        let row_len = self.row_len();
-        let mut blocks: Vec<&mut [u8]> = self
-            .pixels
-            .chunks_mut(row_len * ROWS_PER_PREMULTIPLY)
-            .collect();
-        ctx.for_each(&mut blocks, |rows| bands.premultiply(rows));
-        let mut target = bands.target_image();
-        let mut parts = bands.parts(&mut target);
-        ctx.for_each(&mut parts, |(k, rows, result)| {
-            let needed = bands.source_rows(*k);
-            let source = &self.pixels[needed.start * row_len..needed.end * row_len];
-            *result = bands.resample(*k, source, rows);
-        });
-        bands.finish(parts, ctx)?;
-        Ok(target)
+        bands.resample_image(self, ctx)
     }
 
     /// In one go, with fast_image_resize's own handling of alpha.
@@ -450,24 +436,24 @@ impl Bands {
         Ok(())
     }
 
-    /// Every band of `image`, one after another: what the parts make, for tests to compare.
-    #[cfg(test)]
-    pub(super) fn resample_all(&self, mut image: Image) -> Image {
+    /// `image` (the source) premultiplied, then resampled band by band, each a part on
+    /// any free thread.
+    pub(super) fn resample_image(&self, mut image: Image, ctx: &Ctx) -> Result<Image, Failure> {
         let row_len = image.row_len();
-        image
+        let mut blocks: Vec<&mut [u8]> = image
             .pixels
-            .chunks_mut(row_len)
-            .for_each(|row| self.premultiply(row));
+            .chunks_mut(row_len * ROWS_PER_PREMULTIPLY)
+            .collect();
+        ctx.for_each(&mut blocks, |rows| self.premultiply(rows));
         let mut target = self.target_image();
         let mut parts = self.parts(&mut target);
-        for (k, rows, result) in &mut parts {
+        ctx.for_each(&mut parts, |(k, rows, result)| {
             let needed = self.source_rows(*k);
             let source = &image.pixels[needed.start * row_len..needed.end * row_len];
             *result = self.resample(*k, source, rows);
-        }
-        self.finish(parts, &crate::pool::testing::never_cancelled())
-            .unwrap();
-        target
+        });
+        self.finish(parts, ctx)?;
+        Ok(target)
     }
 
     /// The first failure of the parts, or cancellation (parts skipped leave bands empty).
@@ -604,7 +590,7 @@ mod tests {
         let band_pixels = f64::from(image.width) * 64.0;
         let bands =
             Bands::reading(band_pixels, source, (width, height), image.channels, kernel).unwrap();
-        bands.resample_all(image)
+        bands.resample_image(image, &never_cancelled()).unwrap()
     }
 
     #[test]

@@ -385,7 +385,8 @@ mod tests {
             // The same bands over the decoded image.
             let whole = bands()
                 .unwrap()
-                .resample_all(decode(&png, || false).unwrap());
+                .resample_image(decode(&png, || false).unwrap(), &ctx)
+                .unwrap();
             assert!(arriving.image == whole, "{channels} channels");
             // Compressed band by band: one valid PNG of the same pixels.
             let compressed = arriving.png.unwrap();
