@@ -4,6 +4,7 @@ const test = require('ava')
 const Papa = require('papaparse')
 const { parseQuietly } = require('../fixtures/papa.js')
 const { Pool } = require('..')
+const { abortRuns } = require('./helpers.js')
 
 let pool
 test.before(() => {
@@ -248,25 +249,12 @@ test('aborting a parse that is sending its rows rejects it, and the pool goes on
   t.deepEqual(await pool.run('a,b\n1,2', 'parseCsv'), papa('a,b\n1,2'))
 })
 
-// As for resize: aborted a microtask after run it must reject; after a timer, which may fire
-// after the end, it rejects or gives the whole result.
+// Aborts a microtask after run, and on timers (see `abortRuns`): never part of a result.
 test('aborting a parse in parts rejects it or gives the whole result; the pool goes on', async (t) => {
   const input = generatedCsv(seededRandom(17), 120_000, 5, ',', '\n', false)
   const options = { input, header: true, dynamicTyping: true, output: 'json' }
   const whole = await pool.run(options, 'parseCsv')
-  for (const delay of [undefined, undefined, 5, 15, 40]) {
-    const controller = new AbortController()
-    const parse = pool.run(options, { name: 'parseCsv', signal: controller.signal })
-    if (delay === undefined) {
-      await Promise.resolve()
-      controller.abort()
-      await t.throwsAsync(parse, { code: 'ERR_ABORTED' })
-    } else {
-      setTimeout(() => controller.abort(), delay)
-      const outcome = await parse.catch((error) => error.code)
-      t.true(outcome === 'ERR_ABORTED' || whole.equals(outcome), `after ${delay} ms`)
-    }
-  }
+  await abortRuns(t, pool, options, 'parseCsv', [undefined, undefined, 5, 15, 40], (json) => whole.equals(json))
   t.deepEqual(await pool.run('a,b\n1,2', 'parseCsv'), papa('a,b\n1,2'))
 })
 

@@ -4,6 +4,7 @@
 const test = require('ava')
 const sharp = require('sharp')
 const { Pool } = require('..')
+const { abortRuns } = require('./helpers.js')
 const { photo, photoPixels, prng } = require('../fixtures/images')
 
 let pool
@@ -194,26 +195,12 @@ test('large images give the same bytes on one thread as on two, within 32 dB of 
   }
 })
 
-// Aborted a microtask after run (the task is then on its threads: run hands an object over at
-// once, and no result can come in between), or after a timer, which may fire after the end:
-// either way the task rejects with ERR_ABORTED or gives the whole image, never a part of one.
+// Aborts a microtask after run, and on timers (see `abortRuns`): never part of an image.
 test('aborting a large resize while its bands run rejects it, and the pool goes on', async (t) => {
   const input = await largePngOnce()
   const options = { input, width: 900, format: 'png' }
   const whole = await resize(options)
-  for (const delay of [undefined, undefined, 5, 20, 50]) {
-    const controller = new AbortController()
-    const running = pool.run(options, { name: 'resize', signal: controller.signal })
-    if (delay === undefined) {
-      await Promise.resolve()
-      controller.abort()
-      await t.throwsAsync(running, { code: 'ERR_ABORTED' })
-    } else {
-      setTimeout(() => controller.abort(), delay)
-      const outcome = await running.catch((error) => error.code)
-      t.true(outcome === 'ERR_ABORTED' || whole.equals(outcome), `after ${delay} ms`)
-    }
-  }
+  await abortRuns(t, pool, options, 'resize', [undefined, undefined, 5, 20, 50], (png) => whole.equals(png))
   t.true(whole.equals(await resize(options)))
 })
 
