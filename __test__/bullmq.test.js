@@ -10,9 +10,11 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { Queue, QueueEvents, Worker } = require('bullmq')
+const bcryptjs = require('bcryptjs')
 const sharp = require('sharp')
 const { Pool } = require('..')
 const { cancelLostJobs, createProcessor, fromJobData, toJobResult } = require('cisterna/bullmq')
+const { createLimits } = require('cisterna/limits')
 const { parseQuietly } = require('../fixtures/papa.js')
 const { photo } = require('../fixtures/images.js')
 const { hasRedis, startRedis } = require('../fixtures/redis.js')
@@ -159,6 +161,29 @@ redisTest(
       const failed = await queue.getJob(job.id)
       t.is(failed.attemptsMade, 1, `${failed.name} was not retried`)
     }
+    await worker.close()
+    await pool.close()
+    await close()
+  },
+)
+
+redisTest(
+  "the worker's limits: a job asking for more fails at once with its bound's code, each task has its deadline",
+  async (t) => {
+    const { name, queue, events, close } = await freshQueue()
+    const pool = new Pool(2)
+    const limits = createLimits({ bcryptMaxCost: 6, timeouts: { fib: 200 } })
+    const worker = new Worker(name, createProcessor(pool, { limits }), { connection: redis.connection, concurrency: 4 })
+    const opts = { attempts: 5, backoff: { type: 'fixed', delay: 10 } }
+    const heavy = await queue.add('hashPassword', { password: 'p', cost: 31 }, opts)
+    const stored = await queue.add('verifyPassword', { password: 'p', hash: bcryptjs.hashSync('p', 7) }, opts)
+    const allowed = await queue.add('hashPassword', { password: 'p', cost: 6 }, opts)
+    const endless = await queue.add('fib', { n: 90, algorithm: 'recursive' }, { attempts: 1 })
+    await t.throwsAsync(heavy.waitUntilFinished(events), { message: /ERR_LIMIT_PASSWORD_COST/ })
+    await t.throwsAsync(stored.waitUntilFinished(events), { message: /ERR_LIMIT_PASSWORD_COST/ })
+    t.true(bcryptjs.compareSync('p', await allowed.waitUntilFinished(events)))
+    await t.throwsAsync(endless.waitUntilFinished(events), { message: /ERR_TIMEOUT/ })
+    for (const job of [heavy, stored]) t.is((await queue.getJob(job.id)).attemptsMade, 1, 'not retried')
     await worker.close()
     await pool.close()
     await close()

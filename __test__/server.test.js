@@ -4,6 +4,8 @@
 
 const test = require('ava')
 const { createHash } = require('node:crypto')
+const http = require('node:http')
+const net = require('node:net')
 const path = require('node:path')
 const bcryptjs = require('bcryptjs')
 const sharp = require('sharp')
@@ -22,6 +24,43 @@ function request(url, route, { body, json, method = body === undefined && json =
     body = typeof json === 'string' ? json : JSON.stringify(json)
   }
   return fetch(url + route, { method, body, headers })
+}
+
+/** The value of a sample in the server's /metrics, or undefined. */
+async function metric(url, sample) {
+  const text = await (await request(url, '/metrics')).text()
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `))
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1))
+}
+
+/** Waits until `count` tasks named `task` have left the queue for a thread. */
+async function started(t, url, task, count) {
+  const deadline = Date.now() + 10_000
+  while ((await metric(url, `cisterna_task_wait_seconds_count{task="${task}"}`)) !== count) {
+    if (Date.now() > deadline) t.fail(`${count} ${task} tasks never started`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** A JSON POST over its own connection, which `hangUp` closes before any answer. */
+function openRequest(url, route, json) {
+  const body = JSON.stringify(json)
+  const req = http.request(url + route, {
+    method: 'POST',
+    agent: false,
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+  })
+  const answered = new Promise((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = ''
+      res.on('data', (chunk) => (text += chunk))
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text) }))
+    })
+    req.on('error', reject)
+  })
+  answered.catch(() => {})
+  req.end(body)
+  return { answered, hangUp: () => req.destroy() }
 }
 
 test.before(async (t) => {
@@ -137,10 +176,11 @@ test('bad requests get their status and the pool code, and the server goes on', 
     ['/csv?delimiter=%2C&comments=%2C', { body: 'a,b' }, 400, 'ERR_INVALID_ARG'],
     ['/password', { json: '{"password": ' }, 400, 'ERR_INVALID_ARG'],
     ['/password', { json: 'null' }, 400, 'ERR_INVALID_ARG'],
-    ['/password', { json: { password: 'x', cost: 99 } }, 400, 'ERR_INVALID_ARG'],
+    ['/password', { json: { password: 'x', cost: 99 } }, 400, 'ERR_LIMIT_PASSWORD_COST'],
+    ['/password', { json: { password: 'x', cost: 'high' } }, 400, 'ERR_INVALID_ARG'],
     ['/password/verify', { json: { password: 'x', hash: '$2b$nonsense' } }, 400, 'ERR_INVALID_ARG'],
     ['/nowhere', {}, 404, 'ERR_NOT_FOUND'],
-    ['/hash', { body: Buffer.alloc((64 << 20) + 1) }, 413, 'ERR_INPUT_TOO_LARGE'],
+    ['/hash', { body: Buffer.alloc((64 << 20) + 1) }, 413, 'ERR_LIMIT_HASH_BYTES'],
     ['/resize?width=10&limitInputPixels=100', { body: tinyPng }, 413, 'ERR_INPUT_TOO_LARGE'],
   ]) {
     const response = await request(url, route, options)
@@ -200,7 +240,7 @@ test('a full queue is 503 with Retry-After, and the requests it took succeed', a
 })
 
 test('SIGTERM lets the request in flight finish, then the server exits 0, even with a busy keep-alive client', async (t) => {
-  const { url, child, exited } = await startServer({ GRACE_MS: '60000' })
+  const { url, child, exited } = await startServer({ GRACE_MS: '60000', BCRYPT_MAX_COST: '13' })
   const inFlight = request(url, '/password', { json: { password: 'slow', cost: 13 } })
   // A client that never stops asking, on kept-alive connections: it must not hold the exit.
   let busy = true
@@ -215,14 +255,7 @@ test('SIGTERM lets the request in flight finish, then the server exits 0, even w
     }
     return answered
   })()
-  // The request is inside the pool once a thread has started it.
-  const deadline = Date.now() + 10_000
-  while (
-    !/cisterna_task_wait_seconds_count\{task="hashPassword"\} 1/.test(await (await request(url, '/metrics')).text())
-  ) {
-    if (Date.now() > deadline) t.fail('the password request never started')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+  await started(t, url, 'hashPassword', 1)
   child.kill('SIGTERM')
   const response = await inFlight
   t.is(response.status, 200)
@@ -232,4 +265,109 @@ test('SIGTERM lets the request in flight finish, then the server exits 0, even w
   t.deepEqual({ code, signal }, { code: 0, signal: null }, stderr)
   t.true((await busyClient) > 0, 'the busy client was answered until the end')
   await t.throwsAsync(request(url, '/health'), undefined, 'no longer listening')
+})
+
+test('what a client may ask for is bounded: heavy costs, huge images and big CSVs are refused at once, and run nothing', async (t) => {
+  const { url, child } = await startServer({ CSV_MAX_BYTES: '1000' })
+  try {
+    for (const [route, options, status, code] of [
+      ['/password', { json: { password: 'x', cost: 31 } }, 400, 'ERR_LIMIT_PASSWORD_COST'],
+      ['/password', { json: { password: 'x', algorithm: 'argon2id', cost: 64 } }, 400, 'ERR_LIMIT_PASSWORD_COST'],
+      ['/password', { json: { password: 'x', algorithm: 'scrypt', cost: 20 } }, 400, 'ERR_LIMIT_PASSWORD_COST'],
+      ['/password', { json: { password: 'x'.repeat(5000) } }, 400, 'ERR_LIMIT_PASSWORD_LENGTH'],
+      [
+        '/password/verify',
+        { json: { password: 'x', hash: '$2b$31$abcdefghijklmnopqrstuuAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } },
+        400,
+        'ERR_LIMIT_PASSWORD_COST',
+      ],
+      [
+        '/password/verify',
+        { json: { password: 'x', hash: '$argon2id$v=19$m=1048576,t=64,p=1$c2FsdHNhbHQ$aGFzaA' } },
+        400,
+        'ERR_LIMIT_PASSWORD_COST',
+      ],
+      [
+        '/password/verify',
+        { json: { password: 'x', hash: '$scrypt$ln=20,r=8,p=1$c2FsdHNhbHQ$aGFzaA' } },
+        400,
+        'ERR_LIMIT_PASSWORD_COST',
+      ],
+      ['/resize?width=100000&height=100000', { body: 'x' }, 400, 'ERR_LIMIT_IMAGE_DIMENSION'],
+      ['/resize?width=10&limitInputPixels=0', { body: 'x' }, 400, 'ERR_LIMIT_IMAGE_PIXELS'],
+      ['/csv', { body: 'a,b\n'.repeat(300) }, 413, 'ERR_LIMIT_CSV_BYTES'],
+    ]) {
+      const response = await request(url, route, options)
+      const body = await response.json()
+      t.deepEqual([response.status, body.code], [status, code], `${route}: ${body.message}`)
+    }
+    const ran = await metric(url, 'cisterna_task_wait_seconds_count{task="hashPassword"}')
+    t.is(ran ?? 0, 0, 'no password task reached a thread')
+    const small = await request(url, '/csv', { body: 'a,b\n1,2\n' })
+    t.is(small.status, 200, 'a CSV within the bound is parsed')
+  } finally {
+    child.kill('SIGKILL')
+  }
+})
+
+test('clients that hang up stop their tasks: a tiny request after two abandoned heavy ones is answered', async (t) => {
+  const { url, child } = await startServer({
+    MAX_THREADS: '2',
+    BCRYPT_MAX_COST: '31',
+    HASH_PASSWORD_TIMEOUT_MS: '3600000',
+  })
+  try {
+    // bcrypt at cost 24 holds a thread for many minutes unless it is stopped.
+    const heavy = [0, 1].map(() => openRequest(url, '/password', { password: 'p', cost: 24 }))
+    await started(t, url, 'hashPassword', 2)
+    for (const { hangUp } of heavy) hangUp()
+    const tiny = request(url, '/hash', { body: 'abc' })
+    const late = new Promise((resolve) => setTimeout(resolve, 10_000, 'late').unref())
+    const response = await Promise.race([tiny, late])
+    t.not(response, 'late', 'the tiny request waited behind the abandoned work')
+    t.is(await response.text(), createHash('sha256').update('abc').digest('hex'))
+    t.is(await metric(url, 'cisterna_tasks_total{task="hashPassword",outcome="ERR_ABORTED"}'), 2)
+  } finally {
+    child.kill('SIGKILL')
+  }
+})
+
+test('SIGTERM with a task that would run for minutes: its client gets 503 and the server exits 0 within GRACE_MS', async (t) => {
+  const GRACE_MS = 1000
+  const { url, child, exited } = await startServer({
+    GRACE_MS: String(GRACE_MS),
+    BCRYPT_MAX_COST: '31',
+    HASH_PASSWORD_TIMEOUT_MS: '3600000',
+  })
+  const endless = openRequest(url, '/password', { password: 'p', cost: 24 })
+  await started(t, url, 'hashPassword', 1)
+  const signalled = Date.now()
+  child.kill('SIGTERM')
+  const { status, body } = await endless.answered
+  t.deepEqual([status, body.code], [503, 'ERR_POOL_CLOSED'])
+  const { code, signal, stderr } = await exited
+  const took = Date.now() - signalled
+  t.deepEqual({ code, signal }, { code: 0, signal: null }, stderr)
+  t.true(took >= GRACE_MS, `exited after ${took} ms, before the grace period was over`)
+  t.true(took <= GRACE_MS + 2000, `exited ${took} ms after SIGTERM`)
+})
+
+test('a client trickling its headers one line a second is answered 408 and cut off', async (t) => {
+  const { url, child } = await startServer({ HEADERS_TIMEOUT_MS: '2000' })
+  try {
+    const { port } = new URL(url)
+    const socket = net.connect(Number(port), '127.0.0.1')
+    let answer = ''
+    socket.on('data', (chunk) => (answer += chunk))
+    socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\n')
+    let lines = 0
+    const trickle = setInterval(() => socket.write(`X-Slow-${++lines}: 1\r\n`), 1000)
+    await new Promise((resolve) => socket.once('close', resolve))
+    clearInterval(trickle)
+    t.true(lines < 10, `the connection was still open after ${lines} header lines`)
+    t.regex(answer, /^HTTP\/1\.1 408/)
+    t.is((await request(url, '/health')).status, 200, 'others are still served')
+  } finally {
+    child.kill('SIGKILL')
+  }
 })

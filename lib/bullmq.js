@@ -3,10 +3,12 @@
 // (a child process or worker thread per job). A job's name is the task and its data what
 // `pool.run` takes, as the job's JSON carries it.
 
+const { checkTask } = require('./limits.js')
 const { requirePeer } = require('./peer.js')
 
 /** Failures that will fail again on retry: the job fails at once, whatever its `attempts`. */
 const UNRECOVERABLE = new Set(['ERR_INVALID_ARG', 'ERR_UNKNOWN_TASK', 'ERR_INPUT_TOO_LARGE', 'ERR_TASK_FAILED'])
+const isUnrecoverable = (code) => UNRECOVERABLE.has(code) || code.startsWith('ERR_LIMIT_')
 
 function isPlainObject(value) {
   if (value === null || typeof value !== 'object') return false
@@ -57,11 +59,13 @@ function toJobResult(value, depth = 0) {
  * never succeed fail the job at once (UnrecoverableError), the others follow the job's
  * `attempts` and backoff. BullMQ's signal (`worker.cancelJob`, `cancelAllJobs`) aborts the
  * task and frees its thread; the task's progress goes to `job.updateProgress` (0–100).
- * `options.timeout` (ms) bounds each job's run.
+ * `options.limits` (from `cisterna/limits`' `createLimits`) bounds what a job's data may ask
+ * for (past a bound the job fails at once with an `ERR_LIMIT_*` code) and gives each task its
+ * deadline; `options.timeout` (ms) bounds every job's run, whatever its task.
  */
 function createProcessor(pool, options = {}) {
   const { UnrecoverableError } = requirePeer('bullmq', 'cisterna/bullmq')
-  const { timeout } = options
+  const { timeout, limits } = options
   // Three parameters: BullMQ passes a signal only to a processor that declares it.
   return async function processJob(job, _token, signal) {
     const onProgress = (fraction) => {
@@ -70,12 +74,18 @@ function createProcessor(pool, options = {}) {
       })
     }
     try {
-      const result = await pool.run(fromJobData(job.data), { name: job.name, signal, timeout, onProgress })
+      let data = fromJobData(job.data)
+      let deadline = timeout
+      if (limits !== undefined) {
+        data = checkTask(limits, job.name, data)
+        deadline ??= limits.timeouts[job.name]
+      }
+      const result = await pool.run(data, { name: job.name, signal, timeout: deadline, onProgress })
       return toJobResult(result)
     } catch (error) {
       if (typeof error.code !== 'string') throw error
       const message = `${error.code}: ${error.message}`
-      if (UNRECOVERABLE.has(error.code)) throw Object.assign(new UnrecoverableError(message), { code: error.code })
+      if (isUnrecoverable(error.code)) throw Object.assign(new UnrecoverableError(message), { code: error.code })
       throw Object.assign(new Error(message), { code: error.code, cause: error })
     }
   }

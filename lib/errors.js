@@ -29,6 +29,13 @@ const fileNotFound = (message) => withCode(Error, 'ERR_FILE_NOT_FOUND', message)
 const fileRead = (message) => withCode(Error, 'ERR_FILE_READ', message)
 const fileWrite = (message) => withCode(Error, 'ERR_FILE_WRITE', message)
 
+/** Data past a bound of a service's policy (`cisterna/limits`): `code` names the bound, `limit` is its value. */
+function limitExceeded(code, message, limit) {
+  const error = withCode(RangeError, code, message)
+  error.limit = limit
+  return error
+}
+
 /** An AbortError as Node makes them, carrying the signal's reason as its `cause`. */
 function aborted(reason) {
   const error = withCode(Error, 'ERR_ABORTED', 'the task was aborted', 'AbortError')
@@ -68,5 +75,6 @@ module.exports = {
   timedOut,
   aborted,
   taskFailed,
+  limitExceeded,
   fromNative,
 }

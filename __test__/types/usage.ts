@@ -4,6 +4,7 @@
 import { Worker } from 'bullmq'
 import { type Histogram, Pool, type PoolError } from 'cisterna'
 import { cancelLostJobs, createProcessor } from 'cisterna/bullmq'
+import { checkTask, createLimits, type Limits, limitsFromEnv } from 'cisterna/limits'
 import { collectMetrics } from 'cisterna/prometheus'
 import { Registry } from 'prom-client'
 
@@ -58,6 +59,18 @@ async function usage(): Promise<void> {
   // @ts-expect-error a path is given as { path }
   await pool.run({ input: 'in.jpg', output: 'out.webp', width: 10 }, 'resize')
   cancelLostJobs(new Worker('cpu', createProcessor(pool, { timeout: 60_000 }), { connection: {} }))
+
+  const limits: Limits = createLimits({ bcryptMaxCost: 11, timeouts: { resize: 5_000 } })
+  createLimits(limitsFromEnv(process.env))
+  createProcessor(pool, { limits })
+  const bounded = checkTask(limits, 'hashPassword', { password: 'p', cost: 10 })
+  await pool.run(bounded, { name: 'hashPassword', timeout: limits.timeouts.hashPassword })
+  // @ts-expect-error a limit that does not exist
+  createLimits({ bcryptMaxCots: 11 })
+  // @ts-expect-error a deadline for a task that does not exist
+  createLimits({ timeouts: { transcode: 10 } })
+  // @ts-expect-error the policy is read-only
+  limits.bcryptMaxCost = 31
   const csvJson: Buffer = await pool.run({ input: 'a,b', output: 'json' }, 'parseCsv')
   pool.on('drain', () => {})
   pool.on('needsDrain', () => {})
