@@ -237,7 +237,7 @@ export interface PoolOptions {
   maxThreads?: number
   /** Threads started at once and kept alive while idle. Default: half of availableParallelism, at least 1. */
   minThreads?: number
-  /** Milliseconds an idle thread above `minThreads` lives. Default: 30 000. */
+  /** Milliseconds an idle thread above `minThreads` lives; `Infinity`: for ever. Default: 30 000. */
   idleTimeout?: number
   /** Tasks that may wait beyond the running ones; `'auto'` = maxThreads²; default `Infinity`. */
   maxQueue?: number | 'auto'
@@ -309,6 +309,7 @@ export type ErrorCode =
   | 'ERR_INPUT_TOO_LARGE'
   | 'ERR_TASK_FAILED'
   | 'ERR_TASK_PANICKED'
+  | 'ERR_INTERNAL'
   | 'ERR_FILE_NOT_FOUND'
   | 'ERR_FILE_READ'
   | 'ERR_FILE_WRITE'

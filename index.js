@@ -221,7 +221,11 @@ class Pool extends EventEmitter {
   constructor(options) {
     super()
     this.#options = normalizeOptions(options)
-    this.#native = new NativePool(this.#options, () => this.#onWake())
+    try {
+      this.#native = new NativePool(this.#options, () => this.#onWake())
+    } catch (error) {
+      throw errors.internal(error)
+    }
   }
 
   /**
@@ -324,8 +328,12 @@ class Pool extends EventEmitter {
     this.#closing = true
     this.#flush()
     this.#exited ??= new Promise((resolve) => (this.#resolveExited = resolve))
-    if (force) this.#native.closeDroppingQueued()
-    else this.#native.close()
+    try {
+      if (force) this.#native.closeDroppingQueued()
+      else this.#native.close()
+    } catch (error) {
+      return Promise.reject(errors.internal(error))
+    }
     return this.#exited
   }
 
@@ -346,7 +354,11 @@ class Pool extends EventEmitter {
       this.#rejectEarly(task, errors.poolClosed('the pool was destroyed'))
     }
     this.#exited ??= new Promise((resolve) => (this.#resolveExited = resolve))
-    this.#native.destroy()
+    try {
+      this.#native.destroy()
+    } catch (error) {
+      return Promise.reject(errors.internal(error))
+    }
     return this.#exited
   }
 
@@ -439,17 +451,23 @@ class Pool extends EventEmitter {
     const batch = this.#batch
     if (batch.count === 0) return
     const { ids, data } = batch
-    const rejected = this.#native.submit(
-      ids,
-      batch.taskNumbers,
-      batch.hasPriority ? batch.priorities : null,
-      batch.hasFlags ? batch.flags : null,
-      data,
-    )
+    let rejected
+    try {
+      rejected = this.#native.submit(
+        ids,
+        batch.taskNumbers,
+        batch.hasPriority ? batch.priorities : null,
+        batch.hasFlags ? batch.flags : null,
+        data,
+      )
+    } catch (error) {
+      // Nothing of the batch was queued: every one of its tasks fails with the reason.
+      rejected = Array.from({ length: batch.count }, (_, index) => ({ index, error: errors.internal(error) }))
+    }
     if (rejected != null) {
-      for (const { index, kind, message } of rejected) {
+      for (const { index, kind, message, error } of rejected) {
         const id = ids[index]
-        this.#rejectEarly(this.#pending.get(id), errors.fromNative(kind, message))
+        this.#rejectEarly(this.#pending.get(id), error ?? errors.fromNative(kind, message))
         this.#pending.delete(id)
       }
     }
@@ -462,7 +480,11 @@ class Pool extends EventEmitter {
     this.#rejectEarly(task, error)
     // The native side must know the task before it can cancel it.
     if (this.#batch.count > 0) this.#flush()
-    this.#native.cancel(id)
+    try {
+      this.#native.cancel(id)
+    } catch (error) {
+      this.#fault(errors.internal(error).message)
+    }
   }
 
   #rejectEarly(task, error) {
@@ -495,7 +517,14 @@ class Pool extends EventEmitter {
   #onWake() {
     const ids = this.#drainedIds
     const kinds = this.#drainedKinds
-    const [values, exited, faults] = this.#native.drain(ids, kinds)
+    let drained
+    try {
+      drained = this.#native.drain(ids, kinds)
+    } catch (error) {
+      this.#fault(errors.internal(error).message)
+      return
+    }
+    const [values, exited, faults] = drained
     const pending = this.#pending
     for (let index = 0; index < values.length; index++) {
       const id = ids[index]

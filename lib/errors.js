@@ -36,6 +36,17 @@ function limitExceeded(code, message, limit) {
   return error
 }
 
+/**
+ * A failure inside cisterna itself: a native call that panicked (the binding catches the
+ * unwind) or refused what index.js gave it. Errors that already carry a cisterna code pass.
+ */
+function internal(error) {
+  if (typeof error?.code === 'string' && error.code.startsWith('ERR_')) return error
+  const wrapped = withCode(Error, 'ERR_INTERNAL', `cisterna failed inside: ${error?.message ?? String(error)}`)
+  wrapped.cause = error
+  return wrapped
+}
+
 /** An AbortError as Node makes them, carrying the signal's reason as its `cause`. */
 function aborted(reason) {
   const error = withCode(Error, 'ERR_ABORTED', 'the task was aborted', 'AbortError')
@@ -76,5 +87,6 @@ module.exports = {
   aborted,
   taskFailed,
   limitExceeded,
+  internal,
   fromNative,
 }

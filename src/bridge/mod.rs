@@ -8,7 +8,8 @@ mod inbox;
 use crate::error::{Failure, Kind};
 use crate::js::{self, Decoder};
 use crate::pool::{
-    CancelToken, CancelledWhile, Config, Engine, Job, LabelTimes, Outcome, Refusal, Timing,
+    panic_message, CancelToken, CancelledWhile, Config, Engine, Job, LabelTimes, Outcome, Refusal,
+    Timing,
 };
 use crate::tasks::{registry, Registered, TaskResult};
 use inbox::{Delivery, Drained, Inbox, JobLine};
@@ -62,7 +63,7 @@ pub const DRAIN_CAPACITY: u32 = 8192;
 pub struct PoolConfig {
     pub max_threads: u32,
     pub min_threads: u32,
-    /// Milliseconds an idle thread above minThreads lives.
+    /// Milliseconds an idle thread above minThreads lives; Infinity for ever.
     pub idle_timeout: f64,
     /// Tasks that may wait beyond the running ones; Infinity for no bound.
     pub max_queue: f64,
@@ -136,9 +137,22 @@ unsafe extern "C" fn on_env_teardown(data: *mut c_void) {
     // most once, and `Drop` removes it (and takes the Arc back) only if it has not run.
     let core = unsafe { Arc::from_raw(data as *const Core) };
     core.torn_down.store(true, Ordering::Relaxed);
-    core.inbox.forget_wakeup();
-    core.engine.destroy();
-    core.engine.join();
+    without_unwinding("the environment's teardown", || {
+        core.inbox.forget_wakeup();
+        core.engine.destroy();
+        core.engine.join();
+    });
+}
+
+/// Runs `f` where no JS caller can receive an error (a cleanup hook, a finalizer): a panic
+/// may not unwind into Node, which would abort the process, so it is reported on stderr.
+fn without_unwinding(during: &str, f: impl FnOnce()) {
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        eprintln!(
+            "cisterna: a bug during {during}: {}",
+            panic_message(&*panic)
+        );
+    }
 }
 
 #[napi]
@@ -161,7 +175,7 @@ pub struct NativePool {
 
 #[napi]
 impl NativePool {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, config: PoolConfig, wake: Unknown) -> napi::Result<Self> {
         if wake.get_type()? != ValueType::Function {
             return Err(napi::Error::from_reason("wake must be a function"));
@@ -172,7 +186,9 @@ impl NativePool {
             Config {
                 max_threads,
                 min_threads: (config.min_threads as usize).min(max_threads),
-                idle_timeout: Duration::from_secs_f64(config.idle_timeout.max(0.0) / 1000.0),
+                // Past what a Duration holds (Infinity) is for ever.
+                idle_timeout: Duration::try_from_secs_f64(config.idle_timeout.max(0.0) / 1000.0)
+                    .unwrap_or(Duration::MAX),
                 max_queue: if config.max_queue.is_finite() {
                     config.max_queue.max(0.0) as usize
                 } else {
@@ -214,7 +230,7 @@ impl NativePool {
     /// Queues the first `data.length` tasks of a batch. `tasks` holds each task's number
     /// in `taskNames()`; `flags` holds each task's `TASK_CANCELLABLE` and
     /// `TASK_HANDED_OVER` bits; `priorities` and `flags` are null when all are 0.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn submit(
         &mut self,
         env: Env,
@@ -310,7 +326,7 @@ impl NativePool {
 
     /// Cancels a task by id (abort or timeout). True if it had not started: it will
     /// never run, and its result arrives as "not run" at the next drain.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cancel(&mut self, id: u32) -> bool {
         match self.tokens.remove(&id) {
             Some(token) => self.core.engine.cancel(id, &token) == CancelledWhile::Queued,
@@ -324,7 +340,7 @@ impl NativePool {
     /// it is (a number from 0 to 1), and a failure kind (with the
     /// message as `values[i]`) otherwise. The arrays belong to JS and are reused, because
     /// making a typed array costs more than a whole small batch.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn drain<'env>(
         &mut self,
         env: &'env Env,
@@ -414,7 +430,7 @@ impl NativePool {
 
     /// Takes no more tasks; queued and running ones finish; then the threads exit and
     /// `drain` reports `exited`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&mut self, env: Env) {
         self.begin_shutdown(&env);
         self.core.engine.close();
@@ -422,7 +438,7 @@ impl NativePool {
 
     /// Takes no more tasks; queued ones are delivered as not run, running ones finish; then
     /// the threads exit and `drain` reports `exited`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close_dropping_queued(&mut self, env: Env) {
         self.begin_shutdown(&env);
         self.queue_dropped = true;
@@ -430,42 +446,42 @@ impl NativePool {
     }
 
     /// Takes no more tasks; queued ones are delivered as not run, running ones cancelled.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn destroy(&mut self, env: Env) {
         self.begin_shutdown(&env);
         self.core.engine.destroy();
     }
 
     /// The numbers of the live threads, in the order they were started.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn threads(&self) -> Vec<u32> {
         self.core.engine.threads()
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn queue_size(&self) -> u32 {
         self.core.engine.queue_size() as u32
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn completed(&self) -> f64 {
         self.core.engine.completed() as f64
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn utilization(&self) -> f64 {
         self.core.engine.utilization()
     }
 
     /// Every task's times together.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn times(&self) -> TaskTimes {
         task_times(&self.core.engine.times(), None)
     }
 
     /// Each task's times, in the order of `taskNames()`; with `bounds_ms`, each histogram
     /// also counts the durations up to each bound.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn times_by_task(&self, bounds_ms: Option<Vec<f64>>) -> Vec<TaskTimes> {
         let bounds: Option<Vec<Duration>> = bounds_ms.map(|bounds| {
             bounds
@@ -524,9 +540,11 @@ impl Drop for NativePool {
         if self.core.torn_down.load(Ordering::Relaxed) {
             return;
         }
-        self.core.engine.destroy();
-        self.core.engine.join();
-        self.core.inbox.release();
+        without_unwinding("the pool's garbage collection", || {
+            self.core.engine.destroy();
+            self.core.engine.join();
+            self.core.inbox.release();
+        });
         let hook_data = Arc::as_ptr(&self.core) as *mut c_void;
         // SAFETY: the hook has not run (flag above), so it is registered with this
         // data; removing it gives us back the Arc it owned. Finalizers run on the main
@@ -542,20 +560,20 @@ impl Drop for NativePool {
 }
 
 /// The names of the tasks this build knows, in the order `submit` numbers them.
-#[napi]
+#[napi(catch_unwind)]
 pub fn task_names() -> Vec<&'static str> {
     REGISTRY.iter().map(|task| task.name).collect()
 }
 
 /// Per task, in the order of `taskNames()`: the name of the `lib/builders.js` builder that
 /// makes its result in JS, or null when its output is its result.
-#[napi]
+#[napi(catch_unwind)]
 pub fn result_builders() -> Vec<Option<&'static str>> {
     REGISTRY.iter().map(|task| task.result_builder).collect()
 }
 
 /// The failure kinds by number, from 1: `lib/errors.js` maps each to a code and class.
-#[napi]
+#[napi(catch_unwind)]
 pub fn failure_kinds() -> Vec<&'static str> {
     Kind::ALL.iter().map(|kind| kind.name()).collect()
 }

@@ -135,7 +135,7 @@ impl<O> State<O> {
     /// if the pool has room for it.
     fn find_thread(&mut self, max_threads: usize) -> Found {
         if self.idle > 0 {
-            self.idle -= 1;
+            self.idle = one_less(self.idle, "idle threads");
             self.notified += 1;
             Found::Notified {
                 signal: self.notified > self.spinning,
@@ -433,7 +433,8 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) 
         if let Some(Queued { job, enqueued }) = state.queue.pop() {
             if job.token.as_ref().is_some_and(|token| !token.start()) {
                 // Cancelled while queued: `cancel` delivered it already.
-                state.cancelled_in_queue -= 1;
+                state.cancelled_in_queue =
+                    one_less(state.cancelled_in_queue, "jobs cancelled in the queue");
                 continue;
             }
             state.running += 1;
@@ -443,7 +444,7 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) 
                 .stats
                 .record_wait(label, started.saturating_duration_since(enqueued));
             let (id, outcome) = MutexGuard::unlocked(&mut state, || run(&shared, job));
-            state.running -= 1;
+            state.running = one_less(state.running, "running jobs");
             state.stats.record_run(label, started.elapsed());
             // Recorded first, so a caller that sees the result also sees it counted.
             MutexGuard::unlocked(&mut state, || shared.sink.deliver(id, outcome));
@@ -459,7 +460,7 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) 
                 .iter_mut()
                 .find(|lent| Arc::ptr_eq(&lent.parts, &parts))
                 .expect("lent parts stay until their helpers leave");
-            lent.helpers -= 1;
+            lent.helpers = one_less(lent.helpers, "helpers of lent parts");
             if lent.helpers == 0 {
                 shared.parts_done.notify_all();
             }
@@ -472,7 +473,8 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) 
         if spin_for_notification(&shared, &mut state) {
             continue 'serve;
         }
-        let deadline = Instant::now() + config.idle_timeout;
+        // None: the timeout is past any instant (Duration::MAX), so the thread never leaves.
+        let deadline = Instant::now().checked_add(config.idle_timeout);
         let mut timed_out = false;
         // Every condition is checked under the lock before each wait, so a notification
         // or shutdown that came while we spun (or slept) is never slept through.
@@ -481,22 +483,23 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) 
                 continue 'serve;
             }
             if state.shutdown.is_some() {
-                state.idle -= 1;
+                state.idle = one_less(state.idle, "idle threads");
                 continue 'serve;
             }
             let may_leave = state.live.len() > config.min_threads;
             if timed_out && may_leave {
-                state.idle -= 1;
+                state.idle = one_less(state.idle, "idle threads");
                 break 'serve;
             }
-            timed_out = if may_leave {
-                shared
+            timed_out = match deadline {
+                Some(deadline) if may_leave => shared
                     .work_ready
                     .wait_until(&mut state, deadline)
-                    .timed_out()
-            } else {
-                shared.work_ready.wait(&mut state);
-                false
+                    .timed_out(),
+                _ => {
+                    shared.work_ready.wait(&mut state);
+                    false
+                }
             };
         }
     }
@@ -533,11 +536,14 @@ impl<O: Send + 'static, S: Sink<O>> Lender for Arc<Shared<O, S>> {
     fn reclaim(&self, parts: &Arc<Parts>) {
         let mut state = self.state.lock();
         loop {
-            let place = state
+            // Absent only if `lend` panicked before it offered them: no thread has them.
+            let Some(place) = state
                 .lent
                 .iter()
                 .position(|lent| Arc::ptr_eq(&lent.parts, parts))
-                .expect("reclaimed once, after lend");
+            else {
+                return;
+            };
             if state.lent[place].helpers == 0 {
                 state.lent.swap_remove(place);
                 return;
@@ -603,7 +609,7 @@ fn spin_for_notification<O, S>(shared: &Shared<O, S>, state: &mut MutexGuard<Sta
             sync::yield_now();
         }
     });
-    state.spinning -= 1;
+    state.spinning = one_less(state.spinning, "spinning threads");
     take_notification(shared, state)
 }
 
@@ -612,7 +618,7 @@ fn take_notification<O, S>(shared: &Shared<O, S>, state: &mut MutexGuard<State<O
     if state.notified == 0 {
         return false;
     }
-    state.notified -= 1;
+    state.notified = one_less(state.notified, "notified threads");
     shared
         .notified_hint
         .store(state.notified, Ordering::Release);
@@ -634,12 +640,21 @@ fn run<O: Send + 'static, S: Sink<O>>(
     (id, outcome)
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> String {
+/// What a panic said, for the error that reports it.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a task panicked".to_string())
+}
+
+/// `counter - 1` for a count the protocol keeps at or above zero: going below is a bug in
+/// the engine, reported by name rather than wrapped to a huge count in a release build.
+fn one_less(counter: usize, what: &str) -> usize {
+    counter
+        .checked_sub(1)
+        .unwrap_or_else(|| panic!("the engine's count of {what} went below zero"))
 }
 
 #[cfg(all(test, loom))]

@@ -587,3 +587,28 @@ fn destroying_the_pool_stops_the_parts_of_a_running_job() {
     drop(engine);
     assert_eq!(next(&events), Event::Done(1, Ok(1)));
 }
+
+#[test]
+fn an_idle_timeout_past_any_instant_keeps_idle_threads_for_ever() {
+    let (engine, events) = engine_with(Config {
+        max_threads: 2,
+        min_threads: 0,
+        idle_timeout: Duration::MAX,
+        max_queue: usize::MAX,
+        nice_increment: 0,
+    });
+    engine.submit(vec![job(1, |_| 1), job(2, |_| 2)]);
+    for _ in 0..2 {
+        assert!(matches!(next(&events), Event::Done(..)));
+    }
+    thread::sleep(Duration::from_millis(50));
+    assert!(!engine.threads().is_empty(), "idle threads stay");
+    engine.submit(vec![job(3, |_| 3)]);
+    assert_eq!(next(&events), Event::Done(3, Ok(3)));
+}
+
+#[test]
+#[should_panic(expected = "count of idle threads went below zero")]
+fn a_count_going_below_zero_is_a_named_panic_not_a_wrap() {
+    one_less(0, "idle threads");
+}
