@@ -3,6 +3,7 @@
 use super::parts::{Lender, Parts};
 use std::panic::resume_unwind;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
 
 const QUEUED: u8 = 0;
 const RUNNING: u8 = 1;
@@ -109,15 +110,32 @@ impl<'a> Ctx<'a> {
             }
         };
         // SAFETY: `run_part` and the items it borrows live to the end of this call, and
-        // `reclaim` returns only once no thread is in a part; parts run inside
-        // `catch_unwind`, so nothing unwinds past `reclaim`.
+        // `reclaimed` is dropped before them, however this scope ends (a panic in `lend`
+        // or in the engine included): its drop returns only once no thread is in a part
+        // and none can take one.
         let parts = unsafe { Parts::new(&run_part, items.1) };
-        lender.lend(&parts);
-        while parts.run_next() {}
-        lender.reclaim(&parts);
+        let reclaimed = ReclaimOnDrop { lender, parts };
+        lender.lend(&reclaimed.parts);
+        while reclaimed.parts.run_next() {}
+        let parts = Arc::clone(&reclaimed.parts);
+        drop(reclaimed);
         if let Some(panic) = parts.take_panic() {
             resume_unwind(panic);
         }
+    }
+}
+
+/// Takes lent parts back when dropped: at the end of `for_each`, and as it unwinds, so that
+/// no part can outlive the stack it points to. A panic while reclaiming during an unwind
+/// aborts the process, which is safe; going on would not be.
+struct ReclaimOnDrop<'a> {
+    lender: &'a dyn Lender,
+    parts: Arc<Parts>,
+}
+
+impl Drop for ReclaimOnDrop<'_> {
+    fn drop(&mut self) {
+        self.lender.reclaim(&self.parts);
     }
 }
 
@@ -160,6 +178,11 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Mutex;
+    use std::thread;
+    use std::time::Duration;
 
     #[test]
     fn a_queued_token_cancels_once_and_never_starts() {
@@ -179,6 +202,54 @@ mod tests {
         assert!(!ctx.cancelled());
         assert_eq!(token.cancel(), CancelledWhile::Running);
         assert!(ctx.cancelled());
+    }
+
+    /// Lends the parts to a thread of its own, then panics, as a bug in the engine would.
+    struct PanickingLender {
+        in_part: &'static AtomicUsize,
+        helper: Mutex<Option<thread::JoinHandle<()>>>,
+    }
+
+    impl Lender for PanickingLender {
+        fn lend(&self, parts: &Arc<Parts>) {
+            let parts = Arc::clone(parts);
+            *self.helper.lock().unwrap() = Some(thread::spawn(move || while parts.run_next() {}));
+            while self.in_part.load(Ordering::SeqCst) == 0 {
+                thread::yield_now();
+            }
+            panic!("the engine failed while lending");
+        }
+
+        fn reclaim(&self, _parts: &Arc<Parts>) {
+            if let Some(helper) = self.helper.lock().unwrap().take() {
+                helper.join().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_panic_while_parts_are_lent_waits_for_them_before_it_unwinds_past_for_each() {
+        static IN_PART: AtomicUsize = AtomicUsize::new(0);
+        let lender = PanickingLender {
+            in_part: &IN_PART,
+            helper: Mutex::new(None),
+        };
+        let destroyed = AtomicBool::new(false);
+        let ctx = Ctx::new(None, &destroyed, Some(&lender));
+        let mut items = vec![0u32; 4];
+        let unwound = catch_unwind(AssertUnwindSafe(|| {
+            ctx.for_each(&mut items, |item| {
+                IN_PART.fetch_add(1, Ordering::SeqCst);
+                thread::sleep(Duration::from_millis(50));
+                *item += 1;
+                IN_PART.fetch_sub(1, Ordering::SeqCst);
+            })
+        }));
+        assert!(unwound.is_err(), "the engine's panic reaches the task");
+        // The parts point into for_each's stack frame, gone now: none may still be running.
+        assert_eq!(IN_PART.load(Ordering::SeqCst), 0);
+        assert!(items.iter().all(|&item| item <= 1));
+        assert!(lender.helper.lock().unwrap().is_none(), "reclaimed");
     }
 
     #[test]

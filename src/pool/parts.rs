@@ -32,8 +32,8 @@ unsafe impl Sync for Parts {}
 impl Parts {
     /// # Safety
     /// `run` must stay alive until every part taken has finished running: the lending
-    /// thread calls `Lender::reclaim` before `run` goes out of scope, without unwinding
-    /// in between.
+    /// thread calls `Lender::reclaim` before `run` goes out of scope, on every path out,
+    /// unwinding included (a drop guard).
     pub(crate) unsafe fn new(run: &RunPart<'_>, count: usize) -> Arc<Self> {
         // SAFETY: only the lifetime changes (the layout of the pointer is the same); the
         // caller keeps `run` alive for as long as parts can run.
