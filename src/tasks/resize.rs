@@ -1,6 +1,7 @@
 //! `resize`: decode (JPEG, PNG, WebP, GIF), turn upright per EXIF, resample, crop or embed,
 //! encode (JPEG, PNG, WebP), with sharp's option names, defaults and output sizes.
 
+mod bands;
 mod exif;
 mod geometry;
 mod gif;
@@ -128,39 +129,7 @@ impl Task for Resize {
                 ))
             }
         };
-        let side = |name| {
-            args::integer(&options, name, &format!("resize {name}"), 1.0, 65_535.0)
-                .map(|n| n.map(|n| n as u32))
-        };
-        let target = Target {
-            width: side("width")?,
-            height: side("height")?,
-            fit: args::choice(
-                &options,
-                "fit",
-                "resize fit",
-                &[
-                    ("cover", Fit::Cover),
-                    ("contain", Fit::Contain),
-                    ("fill", Fit::Fill),
-                    ("inside", Fit::Inside),
-                    ("outside", Fit::Outside),
-                ],
-                Fit::Cover,
-            )?,
-            without_enlargement: args::boolean(
-                &options,
-                "withoutEnlargement",
-                "resize withoutEnlargement",
-                false,
-            )?,
-            without_reduction: args::boolean(
-                &options,
-                "withoutReduction",
-                "resize withoutReduction",
-                false,
-            )?,
-        };
+        let target = target(&options)?;
         let output_path = match args::field(&options, "output")? {
             None => None,
             Some(value) => Some(args::file_path(&value, "resize output")?.ok_or_else(|| {
@@ -175,32 +144,8 @@ impl Task for Resize {
             output_path,
             target,
             gravity: gravity(&options)?,
-            kernel: args::choice(
-                &options,
-                "kernel",
-                "resize kernel",
-                &[
-                    ("nearest", Kernel::Nearest),
-                    ("linear", Kernel::Linear),
-                    ("cubic", Kernel::Cubic),
-                    ("mitchell", Kernel::Mitchell),
-                    ("lanczos2", Kernel::Lanczos2),
-                    ("lanczos3", Kernel::Lanczos3),
-                ],
-                Kernel::Lanczos3,
-            )?,
-            format: args::choice(
-                &options,
-                "format",
-                "resize format",
-                &[
-                    ("jpeg", Some(Format::Jpeg)),
-                    ("jpg", Some(Format::Jpeg)),
-                    ("png", Some(Format::Png)),
-                    ("webp", Some(Format::Webp)),
-                ],
-                None,
-            )?,
+            kernel: kernel(&options)?,
+            format: output_format(&options)?,
             quality: args::integer(&options, "quality", "resize quality", 1.0, 100.0)?
                 .map_or(80, |q| q as u8),
             background: background(&options)?,
@@ -246,114 +191,174 @@ impl Task for Resize {
     }
 }
 
-/// The resized image, encoded.
+/// The resized image, encoded: a plan made from the header, then one pipeline per path.
 fn resize(input: &ResizeInput, ctx: &Context) -> Result<ResizeOutput, Failure> {
     let bytes = &*input.input.read(MAX_FILE, "resize")?;
-    let format = Format::sniff(bytes).ok_or_else(|| {
-        Failure::new(
-            Kind::TaskFailed,
-            "the input is not a JPEG, PNG, WebP or GIF image",
-        )
-    })?;
-    let header = match format {
-        Format::Jpeg => jpeg::header(bytes),
-        Format::Png => png::header(bytes),
-        Format::Webp => webp::header(bytes),
-        Format::Gif => gif::header(bytes),
-    }?;
-    let pixels = u64::from(header.width) * u64::from(header.height);
-    if let Some(limit) = input.pixel_limit.filter(|&limit| pixels > limit) {
-        return Err(Failure::new(
-            Kind::InputTooLarge,
-            format!(
-                "the image is {}×{} = {pixels} pixels, over limitInputPixels ({limit})",
-                header.width, header.height
-            ),
-        ));
-    }
-    // Resizing happens before the turn upright, so a sideways image swaps its target.
-    let stored_target = if header.orientation >= 5 {
-        input.target.turned()
-    } else {
-        input.target
-    };
-    let output_format = input.format.unwrap_or(match format {
-        Format::Gif => Format::Png,
-        other => other,
-    });
-    let output = |data: Vec<u8>, (width, height), channels| ResizeOutput {
-        size: data.len(),
-        data: Some(data),
-        width,
-        height,
-        channels,
-        format: output_format,
-        resolve_with_object: input.resolve_with_object,
-    };
-    // Every decoder gives a size known from the header (JPEG and WebP shrink on load),
-    // so the whole plan, and its size limit, comes before any pixel is decoded.
-    let shrink = stored_target.jpeg_shrink_on_load(header.width, header.height);
-    let decoded = match format {
-        Format::Jpeg => jpeg::decoded_size(header.width, header.height, shrink),
-        Format::Webp => stored_target.webp_size_on_load(header.width, header.height),
-        Format::Png | Format::Gif => (header.width, header.height),
-    };
-    let steps = Steps::plan(input, &stored_target, &header, decoded)?;
-    // JPEG to JPEG works on the YCbCr planes as stored when it can (see
-    // `Steps::halved`): no colour conversion either way, chroma resampled at half size.
-    if format == Format::Jpeg && output_format == Format::Jpeg {
-        if let Some(chroma) = steps.halved() {
-            if let Some(planes) = jpeg::decode_planes(bytes, shrink)? {
-                check(ctx)?;
-                ctx.progress(1, 3);
-                let planes = jpeg::Planes {
-                    luma: steps.apply(planes.luma, ctx)?,
-                    blue: chroma.apply(planes.blue, ctx)?,
-                    red: chroma.apply(planes.red, ctx)?,
-                };
-                ctx.progress(2, 3);
-                let size = (planes.luma.width, planes.luma.height);
-                return Ok(output(jpeg::encode_planes(planes, input.quality)?, size, 3));
-            }
+    let plan = Plan::new(input, bytes)?;
+    if plan.format == Format::Jpeg && plan.output_format == Format::Jpeg {
+        if let Some(output) = plan.jpeg_planes(bytes, ctx)? {
+            return Ok(output);
         }
     }
-    let (width, height) = steps.size;
-    let image = match format {
-        // Resampled as it is decoded, and compressed band by band when nothing comes between.
-        Format::Png => {
-            let as_png = output_format == Format::Png && steps.leaves_as_resampled();
-            let resized = png::decode_resized(bytes, steps.size, steps.kernel, as_png, ctx)?;
-            if let Some(data) = resized.png {
+    let image = match plan.format {
+        Format::Png => match plan.png_streamed(bytes, ctx)? {
+            Ok(image) => image,
+            Err(encoded) => return Ok(encoded),
+        },
+        _ => plan.decode_and_resample(bytes, ctx)?,
+    };
+    plan.arrange_and_encode(image, ctx)
+}
+
+/// A resize as its header decides it, before any pixel is decoded: every decoder gives a
+/// size known from the header (JPEG and WebP shrink on load), so the size limit is checked
+/// here too.
+struct Plan {
+    format: Format,
+    output_format: Format,
+    /// JPEG's shrink on load: 1, 2, 4 or 8.
+    shrink: u32,
+    /// The size the decoder gives, as stored (maybe sideways).
+    decoded: (u32, u32),
+    steps: Steps,
+    quality: u8,
+    resolve_with_object: bool,
+}
+
+impl Plan {
+    fn new(input: &ResizeInput, bytes: &[u8]) -> Result<Plan, Failure> {
+        let format = Format::sniff(bytes).ok_or_else(|| {
+            Failure::new(
+                Kind::TaskFailed,
+                "the input is not a JPEG, PNG, WebP or GIF image",
+            )
+        })?;
+        let header = match format {
+            Format::Jpeg => jpeg::header(bytes),
+            Format::Png => png::header(bytes),
+            Format::Webp => webp::header(bytes),
+            Format::Gif => gif::header(bytes),
+        }?;
+        let pixels = u64::from(header.width) * u64::from(header.height);
+        if let Some(limit) = input.pixel_limit.filter(|&limit| pixels > limit) {
+            return Err(Failure::new(
+                Kind::InputTooLarge,
+                format!(
+                    "the image is {}×{} = {pixels} pixels, over limitInputPixels ({limit})",
+                    header.width, header.height
+                ),
+            ));
+        }
+        // Resizing happens before the turn upright, so a sideways image swaps its target.
+        let stored_target = if header.orientation >= 5 {
+            input.target.turned()
+        } else {
+            input.target
+        };
+        let shrink = stored_target.jpeg_shrink_on_load(header.width, header.height);
+        let decoded = match format {
+            Format::Jpeg => jpeg::decoded_size(header.width, header.height, shrink),
+            Format::Webp => stored_target.webp_size_on_load(header.width, header.height),
+            Format::Png | Format::Gif => (header.width, header.height),
+        };
+        Ok(Plan {
+            format,
+            output_format: input.format.unwrap_or(match format {
+                Format::Gif => Format::Png,
+                other => other,
+            }),
+            shrink,
+            decoded,
+            steps: Steps::plan(input, &stored_target, &header, decoded)?,
+            quality: input.quality,
+            resolve_with_object: input.resolve_with_object,
+        })
+    }
+
+    fn output(&self, data: Vec<u8>, (width, height): (u32, u32), channels: u8) -> ResizeOutput {
+        ResizeOutput {
+            size: data.len(),
+            data: Some(data),
+            width,
+            height,
+            channels,
+            format: self.output_format,
+            resolve_with_object: self.resolve_with_object,
+        }
+    }
+
+    /// JPEG to JPEG on the YCbCr planes as stored, when that gives the same image (see
+    /// `Steps::halved`): no colour conversion either way, chroma resampled at half size.
+    /// None when it does not.
+    fn jpeg_planes(&self, bytes: &[u8], ctx: &Context) -> Result<Option<ResizeOutput>, Failure> {
+        let Some(chroma) = self.steps.halved() else {
+            return Ok(None);
+        };
+        let Some(planes) = jpeg::decode_planes(bytes, self.shrink)? else {
+            return Ok(None);
+        };
+        check(ctx)?;
+        ctx.progress(1, 3);
+        let planes = jpeg::Planes {
+            luma: self.steps.apply(planes.luma, ctx)?,
+            blue: chroma.apply(planes.blue, ctx)?,
+            red: chroma.apply(planes.red, ctx)?,
+        };
+        ctx.progress(2, 3);
+        let size = (planes.luma.width, planes.luma.height);
+        let data = jpeg::encode_planes(planes, self.quality)?;
+        Ok(Some(self.output(data, size, 3)))
+    }
+
+    /// A PNG resampled as it is decoded: the resampled image, or (Err) the finished output
+    /// when it was compressed band by band, with nothing to do between.
+    fn png_streamed(
+        &self,
+        bytes: &[u8],
+        ctx: &Context,
+    ) -> Result<Result<Image, ResizeOutput>, Failure> {
+        let as_png = self.output_format == Format::Png && self.steps.leaves_as_resampled();
+        let resized = png::decode_resized(bytes, self.steps.size, self.steps.kernel, as_png, ctx)?;
+        Ok(match resized.png {
+            Some(data) => {
                 let image = resized.image;
-                return Ok(output(data, (image.width, image.height), image.channels));
+                Err(self.output(data, (image.width, image.height), image.channels))
             }
-            resized.image
-        }
-        _ => {
-            let image = match format {
-                Format::Jpeg => jpeg::decode(bytes, shrink),
-                Format::Webp => webp::decode(bytes, decoded),
-                _ => gif::decode(bytes),
-            }?;
-            check(ctx)?;
-            ctx.progress(1, 3);
-            image.resize(width, height, steps.kernel, ctx)?
-        }
-    };
-    let image = steps.arrange(image, ctx)?;
-    ctx.progress(2, 3);
-    let channels = match output_format {
-        Format::Jpeg => image.channels - u8::from(image.has_alpha()),
-        Format::Webp => 3 + u8::from(image.has_alpha()),
-        _ => image.channels,
-    };
-    let size = (image.width, image.height);
-    let data = match output_format {
-        Format::Jpeg => jpeg::encode(image, input.quality),
-        Format::Webp => webp::encode(image, input.quality),
-        _ => png::encode(image, ctx),
-    }?;
-    Ok(output(data, size, channels))
+            None => Ok(resized.image),
+        })
+    }
+
+    /// A JPEG, WebP or GIF decoded whole (JPEG and WebP at their size on load), then
+    /// resampled.
+    fn decode_and_resample(&self, bytes: &[u8], ctx: &Context) -> Result<Image, Failure> {
+        let image = match self.format {
+            Format::Jpeg => jpeg::decode(bytes, self.shrink),
+            Format::Webp => webp::decode(bytes, self.decoded),
+            _ => gif::decode(bytes),
+        }?;
+        check(ctx)?;
+        ctx.progress(1, 3);
+        let (width, height) = self.steps.size;
+        image.resize(width, height, self.steps.kernel, ctx)
+    }
+
+    /// The resampled image turned upright, cropped or embedded, and encoded.
+    fn arrange_and_encode(&self, image: Image, ctx: &Context) -> Result<ResizeOutput, Failure> {
+        let image = self.steps.arrange(image, ctx)?;
+        ctx.progress(2, 3);
+        let channels = match self.output_format {
+            Format::Jpeg => image.channels - u8::from(image.has_alpha()),
+            Format::Webp => 3 + u8::from(image.has_alpha()),
+            _ => image.channels,
+        };
+        let size = (image.width, image.height);
+        let data = match self.output_format {
+            Format::Jpeg => jpeg::encode(image, self.quality),
+            Format::Webp => webp::encode(image, self.quality),
+            _ => png::encode(image, ctx),
+        }?;
+        Ok(self.output(data, size, channels))
+    }
 }
 
 /// What happens to decoded pixels: resample to `size`, turn upright, crop or embed.
@@ -456,6 +461,76 @@ fn check(ctx: &Ctx) -> Result<(), Failure> {
     } else {
         Ok(())
     }
+}
+
+/// `width`, `height`, `fit`, `withoutEnlargement` and `withoutReduction`.
+fn target(options: &Object<'_>) -> Result<Target, Failure> {
+    let side = |name| {
+        args::integer(options, name, &format!("resize {name}"), 1.0, 65_535.0)
+            .map(|n| n.map(|n| n as u32))
+    };
+    Ok(Target {
+        width: side("width")?,
+        height: side("height")?,
+        fit: args::choice(
+            options,
+            "fit",
+            "resize fit",
+            &[
+                ("cover", Fit::Cover),
+                ("contain", Fit::Contain),
+                ("fill", Fit::Fill),
+                ("inside", Fit::Inside),
+                ("outside", Fit::Outside),
+            ],
+            Fit::Cover,
+        )?,
+        without_enlargement: args::boolean(
+            options,
+            "withoutEnlargement",
+            "resize withoutEnlargement",
+            false,
+        )?,
+        without_reduction: args::boolean(
+            options,
+            "withoutReduction",
+            "resize withoutReduction",
+            false,
+        )?,
+    })
+}
+
+fn kernel(options: &Object<'_>) -> Result<Kernel, Failure> {
+    args::choice(
+        options,
+        "kernel",
+        "resize kernel",
+        &[
+            ("nearest", Kernel::Nearest),
+            ("linear", Kernel::Linear),
+            ("cubic", Kernel::Cubic),
+            ("mitchell", Kernel::Mitchell),
+            ("lanczos2", Kernel::Lanczos2),
+            ("lanczos3", Kernel::Lanczos3),
+        ],
+        Kernel::Lanczos3,
+    )
+}
+
+/// `format`: None keeps the input's (PNG for GIF).
+fn output_format(options: &Object<'_>) -> Result<Option<Format>, Failure> {
+    args::choice(
+        options,
+        "format",
+        "resize format",
+        &[
+            ("jpeg", Some(Format::Jpeg)),
+            ("jpg", Some(Format::Jpeg)),
+            ("png", Some(Format::Png)),
+            ("webp", Some(Format::Webp)),
+        ],
+        None,
+    )
 }
 
 /// `position`: sharp's gravity or position names, or its numbers 0..=8.

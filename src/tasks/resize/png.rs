@@ -1,7 +1,8 @@
 //! PNG: any bit depth, palette and transparency, read as 8-bit grey / grey + alpha / RGB /
 //! RGBA; written with sharp's defaults (zlib level 6, no adaptive filtering).
 
-use super::pixels::{ArrivingRows, BandPart, Bands, Image, Kernel};
+use super::bands::{ArrivingRows, BandPart, Bands};
+use super::pixels::{Image, Kernel};
 use super::{exif, failed, Header};
 use crate::error::Failure;
 use crate::pool::Ctx;
