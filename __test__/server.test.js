@@ -332,7 +332,8 @@ test('clients that hang up stop their tasks: a tiny request after two abandoned 
   }
 })
 
-test('SIGTERM with a task that would run for minutes: its client gets 503 and the server exits 0 within GRACE_MS', async (t) => {
+// Serial: its deadline is measured, so it runs before the other tests load the machine.
+test.serial('SIGTERM with a task that would run for minutes: its client gets 503 and the server exits 0 within GRACE_MS', async (t) => {
   const GRACE_MS = 1000
   const { url, child, exited } = await startServer({
     GRACE_MS: String(GRACE_MS),

@@ -231,11 +231,11 @@ process.once('SIGTERM', async () => {
   else {
     // Running and queued tasks reject with ERR_POOL_CLOSED at once; their threads stop.
     const destroyed = pool.destroy()
-    // The 503s go out; then whatever connection is left is cut.
-    await Promise.race([closed, delay(500)])
+    // The 503s go out (written as the rejections settle); then whatever is left is cut.
+    await Promise.race([closed, delay(100)])
     server.closeAllConnections()
     // A task inside one long call into C (an image decode) ends with the process instead.
-    await Promise.race([destroyed, delay(1_000)])
+    await Promise.race([destroyed, delay(500)])
   }
   process.exit(0)
 })
