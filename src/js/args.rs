@@ -145,3 +145,51 @@ pub fn integer(
         ))),
     }
 }
+
+/// A JS string's UTF-16 units, as JS holds them; `value` must be a string.
+pub fn utf16(value: &Unknown<'_>) -> Result<Vec<u16>, Failure> {
+    let (raw_env, raw) = (value.value().env, value.raw());
+    let mut len = 0usize;
+    // SAFETY: main thread, live env, `raw` is a string (checked by the caller); the second
+    // call writes at most `len + 1` units into a buffer of that size.
+    unsafe {
+        check_status!(sys::napi_get_value_string_utf16(
+            raw_env,
+            raw,
+            std::ptr::null_mut(),
+            0,
+            &mut len
+        ))?;
+        let mut text: Vec<u16> = vec![0; len + 1];
+        let mut written = 0usize;
+        check_status!(sys::napi_get_value_string_utf16(
+            raw_env,
+            raw,
+            text.as_mut_ptr(),
+            len + 1,
+            &mut written
+        ))?;
+        text.truncate(written);
+        Ok(text)
+    }
+}
+
+/// JavaScript truthiness (`Boolean(value)`).
+pub fn truthy(value: &Unknown<'_>) -> Result<bool, Failure> {
+    let mut coerced = std::ptr::null_mut();
+    let mut result = false;
+    // SAFETY: main thread, live env, live value.
+    unsafe {
+        check_status!(sys::napi_coerce_to_bool(
+            value.value().env,
+            value.raw(),
+            &mut coerced
+        ))?;
+        check_status!(sys::napi_get_value_bool(
+            value.value().env,
+            coerced,
+            &mut result
+        ))?;
+    }
+    Ok(result)
+}

@@ -24,17 +24,57 @@ pub(crate) fn to_js<T: ToNapiValue>(env: &Env, value: T) -> napi::Result<sys::na
 /// Latin-1, of which ASCII is a part, as it is: no UTF-8 decoding on the main thread.
 pub(crate) fn ascii_to_js(env: &Env, text: &str) -> napi::Result<sys::napi_value> {
     debug_assert!(text.is_ascii());
+    latin1_to_js(env, text.as_bytes())
+}
+
+fn latin1_to_js(env: &Env, bytes: &[u8]) -> napi::Result<sys::napi_value> {
     let mut value = std::ptr::null_mut();
     // SAFETY: main thread, live env; V8 copies `len` bytes from the pointer.
     check_status!(unsafe {
         sys::napi_create_string_latin1(
             env.raw(),
-            text.as_ptr().cast(),
-            text.len() as isize,
+            bytes.as_ptr().cast(),
+            bytes.len() as isize,
             &mut value,
         )
     })?;
     Ok(value)
+}
+
+fn utf16_to_js(env: &Env, units: &[u16]) -> napi::Result<sys::napi_value> {
+    let mut value = std::ptr::null_mut();
+    // SAFETY: main thread, live env; V8 copies `len` units from the pointer.
+    check_status!(unsafe {
+        sys::napi_create_string_utf16(env.raw(), units.as_ptr(), units.len() as isize, &mut value)
+    })?;
+    Ok(value)
+}
+
+/// Text as V8 will hold it: one byte per unit when every unit fits (converted where it is
+/// made, off the main thread), else UTF-16.
+pub enum JsText {
+    Latin1(Vec<u8>),
+    Utf16(Vec<u16>),
+}
+
+impl JsText {
+    pub fn new(units: Vec<u16>) -> Self {
+        if units.iter().all(|&unit| unit < 0x100) {
+            JsText::Latin1(units.into_iter().map(|unit| unit as u8).collect())
+        } else {
+            JsText::Utf16(units)
+        }
+    }
+
+    /// The JS string (main thread).
+    pub fn to_js<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        let value = match self {
+            JsText::Latin1(bytes) => latin1_to_js(env, bytes)?,
+            JsText::Utf16(units) => utf16_to_js(env, units)?,
+        };
+        // SAFETY: `value` was just made in this env, on this thread.
+        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
+    }
 }
 
 /// A few bytes (a digest) as a Buffer of their own: copying them is cheaper than handing V8

@@ -11,14 +11,13 @@ mod papa;
 use super::files::Source;
 use super::{Context, Encode, Task};
 use crate::error::{Failure, Kind};
-use crate::js::{args, describe, to_js, Decoder};
+use crate::js::{args, describe, to_js, Decoder, JsText};
 use crate::pool::Ctx;
 use cells::{Cells, Columns, SharedTexts};
 use napi::bindgen_prelude::{Buffer, Float64Array, Object, Uint32Array, Uint8Array, Unknown};
-use napi::{check_status, sys, Env, JsValue, ValueType};
+use napi::{sys, Env, ValueType};
 use papa::{DynamicTyping, Layout, Options, Parsing, SkipEmptyLines, Text};
 use std::collections::HashMap;
-use std::ptr;
 
 /// Inputs past this many bytes (Buffers) or UTF-16 units (strings) are ERR_INPUT_TOO_LARGE:
 /// the JSON for them would pass V8's largest string.
@@ -90,28 +89,11 @@ pub struct CsvInput {
     options: Options,
 }
 
-/// All texts of the rows as V8 will hold them: one byte per unit when every unit fits
-/// (converted here, off the main thread), else UTF-16.
-pub enum Texts {
-    Latin1(Vec<u8>),
-    Utf16(Vec<u16>),
-}
-
-impl Texts {
-    fn new(units: Vec<u16>) -> Self {
-        if units.iter().all(|&unit| unit < 0x100) {
-            Texts::Latin1(units.into_iter().map(|unit| unit as u8).collect())
-        } else {
-            Texts::Utf16(units)
-        }
-    }
-}
-
 /// Cells on their way to JS, with the names `lib/csv.js` builds them under: a part of the
 /// rows, sent while later rows are typed, or the last rows (or the columns) in the output.
 pub struct Chunk {
     cells: Cells,
-    texts: Texts,
+    texts: JsText,
     /// The header names (rows with `header: true`, in the first chunk only), or every
     /// column's name (columns).
     fields: Option<Vec<Text>>,
@@ -119,7 +101,7 @@ pub struct Chunk {
 
 impl Chunk {
     fn new(mut cells: Cells, fields: Option<Vec<Text>>) -> Self {
-        let texts = Texts::new(std::mem::take(&mut cells.texts));
+        let texts = JsText::new(std::mem::take(&mut cells.texts));
         Chunk {
             cells,
             texts,
@@ -135,16 +117,13 @@ impl Chunk {
         object.set("numbers", Float64Array::new(self.cells.numbers))?;
         object.set("textEnds", Uint32Array::new(self.cells.text_ends))?;
         object.set("places", Uint32Array::new(self.cells.places))?;
-        // SAFETY: main thread, live env, buffers that outlive the calls.
-        let texts = unsafe { js_string(env.raw(), &self.texts) }?;
-        object.set("texts", texts)?;
+        object.set("texts", self.texts.to_js(env)?)?;
         let fields = match self.fields {
             None => None,
             Some(names) => Some(
                 names
                     .into_iter()
-                    // SAFETY: as above.
-                    .map(|name| unsafe { js_string(env.raw(), &Texts::new(name)) })
+                    .map(|name| JsText::new(name).to_js(env))
                     .collect::<napi::Result<Vec<_>>>()?,
             ),
         };
@@ -311,33 +290,6 @@ impl Task for ParseCsv {
     }
 }
 
-/// A JS string of these texts.
-///
-/// # Safety
-/// On the main thread, with `raw` the live environment.
-unsafe fn js_string(raw: sys::napi_env, texts: &Texts) -> napi::Result<Unknown<'static>> {
-    let mut value = ptr::null_mut();
-    // SAFETY: the caller's contract: main thread, live env, `texts` outlives the call.
-    unsafe {
-        match texts {
-            Texts::Latin1(bytes) => check_status!(sys::napi_create_string_latin1(
-                raw,
-                bytes.as_ptr().cast(),
-                bytes.len() as isize,
-                &mut value
-            ))?,
-            Texts::Utf16(units) => check_status!(sys::napi_create_string_utf16(
-                raw,
-                units.as_ptr(),
-                units.len() as isize,
-                &mut value
-            ))?,
-        }
-        Ok(Unknown::from_raw_unchecked(raw, value))
-    }
-}
-
-/// A string (copied as UTF-16, as JS holds it) or bytes read in place; None otherwise.
 /// Whether a value may name a file. Only an options object's `input` may: a bare `{ path }`
 /// could be an options object, whose options would then be lost.
 enum Files {
@@ -345,13 +297,15 @@ enum Files {
     Refused,
 }
 
+/// A string (copied as UTF-16, as JS holds it) or bytes (copied, or read in place when
+/// handed over); None otherwise.
 fn read_source(
     decoder: &mut Decoder,
     value: &Unknown<'_>,
     files: Files,
 ) -> Result<Option<CsvSource>, Failure> {
     if args::type_of(value) == ValueType::String {
-        let text = utf16(value)?;
+        let text = args::utf16(value)?;
         if text.len() > MAX_INPUT {
             return Err(too_large(text.len()));
         }
@@ -377,33 +331,6 @@ fn too_large(len: usize) -> Failure {
     )
 }
 
-fn utf16(value: &Unknown<'_>) -> Result<Text, Failure> {
-    let (raw_env, raw) = (value.value().env, value.raw());
-    let mut len = 0usize;
-    // SAFETY: main thread, live env, `raw` is a string (checked by the caller); the second
-    // call writes at most `len + 1` units into a buffer of that size.
-    unsafe {
-        check_status!(sys::napi_get_value_string_utf16(
-            raw_env,
-            raw,
-            ptr::null_mut(),
-            0,
-            &mut len
-        ))?;
-        let mut text: Vec<u16> = vec![0; len + 1];
-        let mut written = 0usize;
-        check_status!(sys::napi_get_value_string_utf16(
-            raw_env,
-            raw,
-            text.as_mut_ptr(),
-            len + 1,
-            &mut written
-        ))?;
-        text.truncate(written);
-        Ok(text)
-    }
-}
-
 fn read_options(object: &Object<'_>) -> Result<Options, Failure> {
     for name in FUNCTION_OPTIONS {
         if args::field(object, name)?.is_some_and(|v| args::type_of(&v) == ValueType::Function) {
@@ -414,7 +341,7 @@ fn read_options(object: &Object<'_>) -> Result<Options, Failure> {
     }
     for name in UNSUPPORTED_WHEN_SET {
         if let Some(value) = args::field(object, name)? {
-            if truthy(&value)? {
+            if args::truthy(&value)? {
                 return Err(Failure::invalid_type(format!(
                     "parseCsv does not support Papa Parse's '{name}' option"
                 )));
@@ -445,8 +372,8 @@ fn read_options(object: &Object<'_>) -> Result<Options, Failure> {
             .unwrap_or(Options::default().escape_char),
         comments: match args::field(object, "comments")? {
             None => None,
-            Some(value) if args::type_of(&value) == ValueType::String => Some(utf16(&value)?),
-            Some(value) => truthy(&value)?.then(|| "#".encode_utf16().collect()),
+            Some(value) if args::type_of(&value) == ValueType::String => Some(args::utf16(&value)?),
+            Some(value) => args::truthy(&value)?.then(|| "#".encode_utf16().collect()),
         },
         preview: match args::field(object, "preview")? {
             None => 0,
@@ -461,7 +388,7 @@ fn read_options(object: &Object<'_>) -> Result<Options, Failure> {
             },
         },
         fast_mode: args::field(object, "fastMode")?
-            .map(|v| truthy(&v))
+            .map(|v| args::truthy(&v))
             .transpose()?,
         delimiters_to_guess: delimiters_to_guess(object)?,
     })
@@ -472,7 +399,7 @@ fn dynamic_typing(object: &Object<'_>) -> Result<DynamicTyping, Failure> {
         return Ok(DynamicTyping::Off);
     };
     match args::type_of(&value) {
-        ValueType::Boolean if truthy(&value)? => Ok(DynamicTyping::All),
+        ValueType::Boolean if args::truthy(&value)? => Ok(DynamicTyping::All),
         ValueType::Boolean => Ok(DynamicTyping::Off),
         ValueType::Object => {
             let map = args::object(&value).expect("checked to be an object");
@@ -480,7 +407,7 @@ fn dynamic_typing(object: &Object<'_>) -> Result<DynamicTyping, Failure> {
             for key in Object::keys(&map)? {
                 // Papa Parse types a field only when its entry is exactly `true`.
                 let on = args::field(&map, &key)?
-                    .map(|v| Ok::<_, Failure>(args::type_of(&v) == ValueType::Boolean && truthy(&v)?))
+                    .map(|v| Ok::<_, Failure>(args::type_of(&v) == ValueType::Boolean && args::truthy(&v)?))
                     .transpose()?
                     .unwrap_or(false);
                 fields.insert(key, on);
@@ -503,7 +430,7 @@ fn skip_empty_lines(object: &Object<'_>) -> Result<SkipEmptyLines, Failure> {
                 SkipEmptyLines::Yes
             }
         }
-        Some(value) if truthy(&value)? => SkipEmptyLines::Yes,
+        Some(value) if args::truthy(&value)? => SkipEmptyLines::Yes,
         Some(_) => SkipEmptyLines::No,
     })
 }
@@ -523,7 +450,7 @@ fn delimiters_to_guess(object: &Object<'_>) -> Result<Option<Vec<Text>>, Failure
             if args::type_of(&item) != ValueType::String {
                 return Err(not_strings());
             }
-            utf16(&item)
+            args::utf16(&item)
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
@@ -531,29 +458,9 @@ fn delimiters_to_guess(object: &Object<'_>) -> Result<Option<Vec<Text>>, Failure
 
 fn flag(object: &Object<'_>, name: &str) -> Result<bool, Failure> {
     args::field(object, name)?
-        .map(|v| truthy(&v))
+        .map(|v| args::truthy(&v))
         .transpose()
         .map(|v| v.unwrap_or(false))
-}
-
-/// JavaScript truthiness, as Papa Parse tests its options.
-fn truthy(value: &Unknown<'_>) -> Result<bool, Failure> {
-    let mut coerced = ptr::null_mut();
-    let mut result = false;
-    // SAFETY: main thread, live env, live value.
-    unsafe {
-        check_status!(sys::napi_coerce_to_bool(
-            value.value().env,
-            value.raw(),
-            &mut coerced
-        ))?;
-        check_status!(sys::napi_get_value_bool(
-            value.value().env,
-            coerced,
-            &mut result
-        ))?;
-    }
-    Ok(result)
 }
 
 /// A string option; an empty string counts as absent, as in Papa Parse.
@@ -561,7 +468,7 @@ fn optional_text(object: &Object<'_>, name: &str) -> Result<Option<Text>, Failur
     match args::field(object, name)? {
         None => Ok(None),
         Some(value) if args::type_of(&value) == ValueType::String => {
-            let text = utf16(&value)?;
+            let text = args::utf16(&value)?;
             Ok((!text.is_empty()).then_some(text))
         }
         Some(value) => Err(Failure::invalid_type(format!(
