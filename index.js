@@ -154,7 +154,7 @@ class SubmitBatch {
     this.ids = new Uint32Array(BATCH_CAPACITY)
     this.taskNumbers = new Uint8Array(BATCH_CAPACITY)
     this.priorities = new Float64Array(BATCH_CAPACITY)
-    /** TASK_CANCELLABLE and TASK_HANDED_OVER bits. */
+    /** Each task's TASK_* bits: cancellable, handed over, reports progress. */
     this.flags = new Uint8Array(BATCH_CAPACITY)
     this.reset()
   }

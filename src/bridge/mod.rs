@@ -25,13 +25,17 @@ use std::time::Duration;
 type PoolEngine = Engine<TaskResult, Arc<Inbox>>;
 
 /// The tasks, with each job's line to the main thread a `JobLine`.
-static REGISTRY: [Registered<JobLine>; 6] = registry::<JobLine>();
+static REGISTRY: &[Registered<JobLine>] = &registry::<JobLine>();
 
-/// `drain()`'s kind of a task's whole result. A failure's kind is its failure kind, from 1
-/// (`failureKinds()`).
+// `drain()`'s kinds of what it hands back, besides a failure's (the failure kind's number,
+// from 1), and `submit`'s flag bits, each list in order.
+
+/// `drain()`'s kind of a task's whole result.
 #[napi]
 pub const RESULT_KIND: u8 = 0;
-
+/// `drain()`'s kind of a running task's progress, a number from 0 to 1.
+#[napi]
+pub const PROGRESS_KIND: u8 = u8::MAX - 1;
 /// `drain()`'s kind of a part of a running task's result.
 #[napi]
 pub const PART_KIND: u8 = u8::MAX;
@@ -39,19 +43,13 @@ pub const PART_KIND: u8 = u8::MAX;
 /// `submit`'s flag bit for a task that can be cancelled (it has a signal or a timeout).
 #[napi]
 pub const TASK_CANCELLABLE: u8 = 1;
-
-/// `submit`'s flag bit for a task whose caller wants its progress (`onProgress`).
-#[napi]
-pub const TASK_REPORTS_PROGRESS: u8 = 4;
-
-/// `drain()`'s kind of a running task's progress, a number from 0 to 1.
-#[napi]
-pub const PROGRESS_KIND: u8 = u8::MAX - 1;
-
 /// `submit`'s flag bit for a task whose data `run` cloned with the caller's `transferList`
 /// moved into it: nothing but the pool can reach its buffers, so they are read in place.
 #[napi]
 pub const TASK_HANDED_OVER: u8 = 2;
+/// `submit`'s flag bit for a task whose caller wants its progress (`onProgress`).
+#[napi]
+pub const TASK_REPORTS_PROGRESS: u8 = 4;
 
 /// Most finished jobs turned into JS values in one `drain()`, so that a flood of results
 /// still lets timers and I/O run between batches; JS sizes the arrays `drain` fills to it.
@@ -228,8 +226,8 @@ impl NativePool {
     }
 
     /// Queues the first `data.length` tasks of a batch. `tasks` holds each task's number
-    /// in `taskNames()`; `flags` holds each task's `TASK_CANCELLABLE` and
-    /// `TASK_HANDED_OVER` bits; `priorities` and `flags` are null when all are 0.
+    /// in `taskNames()`; `flags` holds each task's `TASK_*` bits; `priorities` and `flags`
+    /// are null when all are 0.
     #[napi(catch_unwind)]
     pub fn submit(
         &mut self,

@@ -123,17 +123,24 @@ fn prepare<T: Task + 'static, L: Line + 'static>(
     }))
 }
 
-/// Every task this build knows, in the order of their numbers in `submit`.
-pub const fn registry<L: Line + 'static>() -> [Registered<L>; 6] {
-    [
-        register::<fib::Fib, L>(),
-        register::<hash::Hash, L>(),
-        register::<password::HashPassword, L>(),
-        register::<password::VerifyPassword, L>(),
-        register::<csv::ParseCsv, L>(),
-        register::<resize::Resize, L>(),
-    ]
+/// Declares `registry`, with the tasks listed once: their count follows from the list.
+macro_rules! registry {
+    ($($task:ty),* $(,)?) => {
+        /// Every task this build knows, in the order of their numbers in `submit`.
+        pub const fn registry<L: Line + 'static>() -> [Registered<L>; [$(stringify!($task)),*].len()] {
+            [$(register::<$task, L>()),*]
+        }
+    };
 }
+
+registry![
+    fib::Fib,
+    hash::Hash,
+    password::HashPassword,
+    password::VerifyPassword,
+    csv::ParseCsv,
+    resize::Resize,
+];
 
 #[cfg(test)]
 pub(crate) mod testing {
