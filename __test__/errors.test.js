@@ -1,6 +1,8 @@
 'use strict'
 // Every failure Rust can report becomes the Error docs/api.md names, with its code and class.
 const test = require('ava')
+const fs = require('node:fs')
+const path = require('node:path')
 const { failureKinds } = require('../binding.js')
 const errors = require('../lib/errors.js')
 
@@ -20,14 +22,28 @@ const expected = {
 
 test('each native failure kind maps to its code and error class', (t) => {
   const kinds = failureKinds()
-  t.deepEqual([...kinds].sort(), Object.keys(expected).sort())
-  kinds.forEach((name, index) => {
+  t.deepEqual(
+    kinds.map(({ code, className }) => [code, className]),
+    Object.values(expected).map(([code, ErrorClass]) => [code, ErrorClass.name]),
+    'the kinds in the order of their numbers',
+  )
+  kinds.forEach(({ code }, index) => {
+    const name = Object.keys(expected)[index]
     const error = errors.fromNative(index + 1, `message of ${name}`)
-    const [code, ErrorClass] = expected[name]
+    const [, ErrorClass] = expected[name]
     t.is(error.code, code, name)
-    t.true(error instanceof ErrorClass, name)
+    t.is(error.constructor, ErrorClass, name)
     if (name !== 'Aborted') t.is(error.message, `message of ${name}`)
   })
-  t.is(errors.fromNative(1, 'x').constructor, TypeError)
-  t.is(errors.fromNative(2, 'x').constructor, RangeError)
+  t.is(errors.fromNative(5, 'x').name, 'AbortError')
+  t.is(errors.fromNative(99, 'x').code, 'ERR_TASK_FAILED', 'an unknown kind')
+})
+
+test("index.d.ts's ErrorCode lists exactly the codes run can reject with", (t) => {
+  const declarations = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
+  const union = /export type ErrorCode =([\s\S]*?)\n\n/.exec(declarations)[1]
+  const declared = [...union.matchAll(/'(ERR_\w+)'/g)].map((match) => match[1])
+  const fromJs = ['ERR_UNKNOWN_TASK', 'ERR_TIMEOUT', 'ERR_INTERNAL']
+  const fromRust = failureKinds().map(({ code }) => code)
+  t.deepEqual([...new Set(declared)].sort(), [...new Set([...fromRust, ...fromJs])].sort())
 })

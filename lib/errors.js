@@ -1,6 +1,7 @@
 'use strict'
 // Every error cisterna rejects with: an Error with a stable `code` (docs/api.md's table of errors).
-// Failures from Rust arrive as a kind number and a message; `fromNative` makes them here.
+// Failures from Rust arrive as a kind number and a message; `fromNative` makes them here, with
+// the code and class Rust declares for each kind (`failureKinds()`).
 
 const { failureKinds } = require('./native.js')
 
@@ -19,15 +20,9 @@ const unknownTask = (name, known) =>
   )
 const invalidType = (message) => withCode(TypeError, 'ERR_INVALID_ARG', message)
 const outOfRange = (message) => withCode(RangeError, 'ERR_INVALID_ARG', message)
-const queueFull = (message = 'the pool queue is full') => withCode(Error, 'ERR_QUEUE_FULL', message)
 const poolClosed = (message = 'the pool is closed') => withCode(Error, 'ERR_POOL_CLOSED', message)
 const timedOut = (ms) => withCode(Error, 'ERR_TIMEOUT', `the task timed out after ${ms} ms`)
-const inputTooLarge = (message) => withCode(RangeError, 'ERR_INPUT_TOO_LARGE', message)
 const taskFailed = (message) => withCode(Error, 'ERR_TASK_FAILED', message)
-const taskPanicked = (message) => withCode(Error, 'ERR_TASK_PANICKED', message)
-const fileNotFound = (message) => withCode(Error, 'ERR_FILE_NOT_FOUND', message)
-const fileRead = (message) => withCode(Error, 'ERR_FILE_READ', message)
-const fileWrite = (message) => withCode(Error, 'ERR_FILE_WRITE', message)
 
 /** Data past a bound of a service's policy (`cisterna/limits`): `code` names the bound, `limit` is its value. */
 function limitExceeded(code, message, limit) {
@@ -54,22 +49,15 @@ function aborted(reason) {
   return error
 }
 
-const byKindName = {
-  InvalidType: invalidType,
-  OutOfRange: outOfRange,
-  QueueFull: queueFull,
-  PoolClosed: poolClosed,
-  Aborted: () => aborted(),
-  InputTooLarge: inputTooLarge,
-  TaskFailed: taskFailed,
-  TaskPanicked: taskPanicked,
-  FileNotFound: fileNotFound,
-  FileRead: fileRead,
-  FileWrite: fileWrite,
-}
+const CLASSES = { Error, TypeError, RangeError }
 
-// Index = the kind's number in Rust (`error::Kind`), from 1.
-const byKindNumber = [undefined, ...failureKinds().map((name) => byKindName[name])]
+// Index = the kind's number in Rust (`error::Kind`), from 1; each kind names its code and class.
+const byKindNumber = [
+  undefined,
+  ...failureKinds().map(({ code, className }) =>
+    code === 'ERR_ABORTED' ? () => aborted() : (message) => withCode(CLASSES[className], code, message),
+  ),
+]
 
 /** The Error for a failure reported by Rust. */
 function fromNative(kind, message) {
@@ -81,7 +69,6 @@ module.exports = {
   unknownTask,
   invalidType,
   outOfRange,
-  queueFull,
   poolClosed,
   timedOut,
   aborted,

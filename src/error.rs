@@ -3,59 +3,55 @@
 
 use std::fmt;
 
-/// One entry per distinct JS error; `ERR_INVALID_ARG` comes as a TypeError or a RangeError.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Kind {
-    /// `ERR_INVALID_ARG` as a TypeError: the data has the wrong type or shape.
-    InvalidType = 1,
-    /// `ERR_INVALID_ARG` as a RangeError: the right type, out of range.
-    OutOfRange = 2,
-    QueueFull = 3,
-    PoolClosed = 4,
-    Aborted = 5,
-    InputTooLarge = 6,
-    TaskFailed = 7,
-    TaskPanicked = 8,
-    /// A file named by `{ path }` does not exist.
-    FileNotFound = 9,
-    /// A file named by `{ path }` could not be read (a directory, no permission, an I/O error).
-    FileRead = 10,
-    /// An output file could not be written.
-    FileWrite = 11,
+/// Declares `Kind` from one list: each kind's number, and the `code` and class of the JS
+/// error it becomes, so that JS learns them from `failureKinds()` instead of a copy.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $kind:ident = $number:literal => $code:literal, $class:literal;)*) => {
+        /// One entry per distinct JS error; `ERR_INVALID_ARG` comes as a TypeError or a RangeError.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum Kind {
+            $($(#[$doc])* $kind = $number,)*
+        }
+
+        impl Kind {
+            /// Every kind, in the order of its number.
+            pub const ALL: &'static [Kind] = &[$(Kind::$kind),*];
+
+            /// The JS error's `code`.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $code,)*
+                }
+            }
+
+            /// The JS error's class: `Error`, `TypeError` or `RangeError`.
+            pub fn class(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $class,)*
+                }
+            }
+        }
+    };
 }
 
-impl Kind {
-    /// Every kind, in the order of its number: what `failureKinds()` tells JavaScript.
-    pub const ALL: [Kind; 11] = [
-        Kind::InvalidType,
-        Kind::OutOfRange,
-        Kind::QueueFull,
-        Kind::PoolClosed,
-        Kind::Aborted,
-        Kind::InputTooLarge,
-        Kind::TaskFailed,
-        Kind::TaskPanicked,
-        Kind::FileNotFound,
-        Kind::FileRead,
-        Kind::FileWrite,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::InvalidType => "InvalidType",
-            Kind::OutOfRange => "OutOfRange",
-            Kind::QueueFull => "QueueFull",
-            Kind::PoolClosed => "PoolClosed",
-            Kind::Aborted => "Aborted",
-            Kind::InputTooLarge => "InputTooLarge",
-            Kind::TaskFailed => "TaskFailed",
-            Kind::TaskPanicked => "TaskPanicked",
-            Kind::FileNotFound => "FileNotFound",
-            Kind::FileRead => "FileRead",
-            Kind::FileWrite => "FileWrite",
-        }
-    }
+kinds! {
+    /// The data has the wrong type or shape.
+    InvalidType = 1 => "ERR_INVALID_ARG", "TypeError";
+    /// The data has the right type, out of range.
+    OutOfRange = 2 => "ERR_INVALID_ARG", "RangeError";
+    QueueFull = 3 => "ERR_QUEUE_FULL", "Error";
+    PoolClosed = 4 => "ERR_POOL_CLOSED", "Error";
+    Aborted = 5 => "ERR_ABORTED", "Error";
+    InputTooLarge = 6 => "ERR_INPUT_TOO_LARGE", "RangeError";
+    TaskFailed = 7 => "ERR_TASK_FAILED", "Error";
+    TaskPanicked = 8 => "ERR_TASK_PANICKED", "Error";
+    /// A file named by `{ path }` does not exist.
+    FileNotFound = 9 => "ERR_FILE_NOT_FOUND", "Error";
+    /// A file named by `{ path }` could not be read (a directory, no permission, an I/O error).
+    FileRead = 10 => "ERR_FILE_READ", "Error";
+    /// An output file could not be written.
+    FileWrite = 11 => "ERR_FILE_WRITE", "Error";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +85,7 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind.name(), self.message)
+        write!(f, "{}: {}", self.kind.code(), self.message)
     }
 }
 
@@ -107,7 +103,7 @@ mod tests {
     #[test]
     fn kinds_are_numbered_in_order_from_one() {
         for (index, kind) in Kind::ALL.iter().enumerate() {
-            assert_eq!(*kind as usize, index + 1, "{}", kind.name());
+            assert_eq!(*kind as usize, index + 1, "{kind:?}");
         }
     }
 }

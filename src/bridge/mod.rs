@@ -570,8 +570,22 @@ pub fn result_builders() -> Vec<Option<&'static str>> {
     REGISTRY.iter().map(|task| task.result_builder).collect()
 }
 
-/// The failure kinds by number, from 1: `lib/errors.js` maps each to a code and class.
+/// A failure kind as JS makes its error.
+#[napi(object, object_from_js = false)]
+pub struct FailureKind {
+    pub code: &'static str,
+    /// `Error`, `TypeError` or `RangeError`.
+    pub class_name: &'static str,
+}
+
+/// The failure kinds by number, from 1: `lib/errors.js` makes each kind's error from them.
 #[napi(catch_unwind)]
-pub fn failure_kinds() -> Vec<&'static str> {
-    Kind::ALL.iter().map(|kind| kind.name()).collect()
+pub fn failure_kinds() -> Vec<FailureKind> {
+    Kind::ALL
+        .iter()
+        .map(|kind| FailureKind {
+            code: kind.code(),
+            class_name: kind.class(),
+        })
+        .collect()
 }
