@@ -157,3 +157,55 @@ test('a pool inside a worker_thread works and lets the worker exit', (t) => {
   t.is(result.status, 0, result.stderr)
   t.is(result.stdout.trim(), '832040,1346269\nexit 0')
 })
+
+test('every way a pool ends leaves no thread behind, and the ended pool is collected', (t) => {
+  if (process.platform !== 'linux') {
+    t.pass('threads are counted from /proc')
+    return
+  }
+  // The fifth way, the environment torn down with work in flight, is the worker_thread test above.
+  const result = node(
+    ['--expose-gc'],
+    `
+    const fs = require('node:fs')
+    const { Pool } = require('.')
+    const comm = (id) => { try { return fs.readFileSync('/proc/self/task/' + id + '/comm', 'utf8') } catch { return '' } }
+    const workers = () => fs.readdirSync('/proc/self/task').filter((id) => comm(id).startsWith('cisterna-worker')).length
+    const collected = new Set()
+    const registry = new FinalizationRegistry((way) => collected.add(way))
+    const ways = {
+      close: (pool) => pool.close(),
+      'close force': (pool) => pool.close({ force: true }),
+      destroy: (pool) => pool.destroy(),
+    }
+    ;(async () => {
+      const threads = {}
+      for (const [way, end] of Object.entries(ways)) {
+        let pool = new Pool({ maxThreads: 2, minThreads: 2 })
+        for (let i = 0; i < 200; i++) pool.run(i % 30, 'fib').catch(() => {})
+        if (way === 'destroy') pool.run({ n: 90, algorithm: 'recursive' }, 'fib').catch(() => {})
+        // A thread names itself as it starts: wait for both names.
+        for (let i = 0; i < 500 && workers() < 2; i++) await new Promise((resolve) => setTimeout(resolve, 2))
+        threads[way] = [workers()]
+        await end(pool)
+        await end(pool)
+        threads[way].push(workers())
+        registry.register(pool, way)
+        pool = undefined
+      }
+      for (let i = 0; i < 100 && collected.size < 3; i++) {
+        global.gc()
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      console.log(JSON.stringify({ threads, collected: [...collected].sort() }))
+    })()
+  `,
+  )
+  t.is(result.status, 0, result.stderr)
+  const { threads, collected } = JSON.parse(result.stdout)
+  for (const [way, [before, after]] of Object.entries(threads)) {
+    t.is(before, 2, `${way}: the pool's threads were running`)
+    t.is(after, 0, `${way}: no thread is left once it resolved, even called twice`)
+  }
+  t.deepEqual(collected, ['close', 'close force', 'destroy'], 'each ended pool was collected')
+})

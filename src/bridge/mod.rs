@@ -9,7 +9,7 @@ use crate::error::{Failure, Kind};
 use crate::js::{self, Decoder};
 use crate::pool::{
     panic_message, CancelToken, CancelledWhile, Config, Engine, Job, LabelTimes, Outcome, Refusal,
-    Timing,
+    Shutdown, Timing,
 };
 use crate::tasks::{registry, Registered, TaskResult};
 use inbox::{Delivery, Drained, Inbox, JobLine};
@@ -130,15 +130,39 @@ struct Core {
     torn_down: AtomicBool,
 }
 
+/// How far `Core::shut_down` goes before it returns.
+#[derive(PartialEq, Eq)]
+enum Until {
+    /// The work is told to stop; the threads exit later, and `drain` hears of it.
+    Told,
+    /// The threads have exited and are joined, and the wake-up is let go.
+    Ended,
+}
+
+impl Core {
+    /// The one shut-down path, whichever way in: `close`, `close` with force and `destroy`
+    /// from JS (`Until::Told`), and `drain` once the threads are gone, the pool's garbage
+    /// collection and the environment's teardown (`Until::Ended`). `how` stops the work (a
+    /// stronger stop already under way stands); each step is done once, however often and
+    /// in whatever order the ways in come.
+    fn shut_down(&self, how: Shutdown, until: Until) {
+        self.engine.shut_down(how);
+        if until == Until::Ended {
+            self.engine.join();
+            self.inbox.release();
+        }
+    }
+}
+
 unsafe extern "C" fn on_env_teardown(data: *mut c_void) {
     // SAFETY: `data` came from Arc::into_raw in `NativePool::new`; Node calls a hook at
     // most once, and `Drop` removes it (and takes the Arc back) only if it has not run.
     let core = unsafe { Arc::from_raw(data as *const Core) };
     core.torn_down.store(true, Ordering::Relaxed);
+    // Node closes the wake-up itself as the environment goes.
+    core.inbox.forget_wakeup();
     without_unwinding("the environment's teardown", || {
-        core.inbox.forget_wakeup();
-        core.engine.destroy();
-        core.engine.join();
+        core.shut_down(Shutdown::Destroy, Until::Ended)
     });
 }
 
@@ -412,10 +436,10 @@ impl NativePool {
         }
         self.in_flight -= ended;
         if exited {
-            // The threads left their loops; joining only waits for their last instructions.
-            self.core.engine.join();
+            // The threads left their loops (a shutdown is under way, so `Close` changes
+            // nothing); joining only waits for their last instructions.
+            self.core.shut_down(Shutdown::Close, Until::Ended);
             self.in_flight -= 1;
-            self.core.inbox.release();
         } else {
             self.update_reference(env);
         }
@@ -430,24 +454,21 @@ impl NativePool {
     /// `drain` reports `exited`.
     #[napi(catch_unwind)]
     pub fn close(&mut self, env: Env) {
-        self.begin_shutdown(&env);
-        self.core.engine.close();
+        self.shut_down(&env, Shutdown::Close);
     }
 
     /// Takes no more tasks; queued ones are delivered as not run, running ones finish; then
     /// the threads exit and `drain` reports `exited`.
     #[napi(catch_unwind)]
     pub fn close_dropping_queued(&mut self, env: Env) {
-        self.begin_shutdown(&env);
         self.queue_dropped = true;
-        self.core.engine.close_dropping_queued();
+        self.shut_down(&env, Shutdown::CloseDroppingQueued);
     }
 
     /// Takes no more tasks; queued ones are delivered as not run, running ones cancelled.
     #[napi(catch_unwind)]
     pub fn destroy(&mut self, env: Env) {
-        self.begin_shutdown(&env);
-        self.core.engine.destroy();
+        self.shut_down(&env, Shutdown::Destroy);
     }
 
     /// The numbers of the live threads, in the order they were started.
@@ -495,11 +516,13 @@ impl NativePool {
             .collect()
     }
 
-    fn begin_shutdown(&mut self, env: &Env) {
+    /// A shutdown from JS: the process is kept alive until `drain` sees the threads gone.
+    fn shut_down(&mut self, env: &Env, how: Shutdown) {
         if !std::mem::replace(&mut self.shutting_down, true) {
             self.in_flight += 1;
             self.update_reference(env);
         }
+        self.core.shut_down(how, Until::Told);
     }
 
     fn update_reference(&mut self, env: &Env) {
@@ -539,9 +562,7 @@ impl Drop for NativePool {
             return;
         }
         without_unwinding("the pool's garbage collection", || {
-            self.core.engine.destroy();
-            self.core.engine.join();
-            self.core.inbox.release();
+            self.core.shut_down(Shutdown::Destroy, Until::Ended)
         });
         let hook_data = Arc::as_ptr(&self.core) as *mut c_void;
         // SAFETY: the hook has not run (flag above), so it is registered with this

@@ -80,7 +80,7 @@ pub trait Sink<O>: Send + Sync + 'static {
 
 /// Ordered by how much each gives up: a shutdown can only move down this list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Shutdown {
+pub enum Shutdown {
     /// Take no more jobs; finish the queued ones; then exit.
     Close,
     /// Take no more jobs; drop the queued ones; let the running ones finish; exit.
@@ -303,21 +303,24 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
 
     /// Takes no more jobs, lets the queued and running ones finish, then the threads exit.
     pub fn close(&self) {
-        self.begin_shutdown(Shutdown::Close);
+        self.shut_down(Shutdown::Close);
     }
 
     /// Takes no more jobs, delivers the queued ones as `NotRun`, lets the running ones
     /// finish, then the threads exit.
     pub fn close_dropping_queued(&self) {
-        self.begin_shutdown(Shutdown::CloseDroppingQueued);
+        self.shut_down(Shutdown::CloseDroppingQueued);
     }
 
     /// Takes no more jobs, delivers the queued ones as `NotRun`, cancels the running ones.
     pub fn destroy(&self) {
-        self.begin_shutdown(Shutdown::Destroy);
+        self.shut_down(Shutdown::Destroy);
     }
 
-    fn begin_shutdown(&self, how: Shutdown) {
+    /// Every shutdown begins here: a stop already under way that gives up as much or more
+    /// stands, so calling it again, or weaker, changes nothing. The threads exit on their
+    /// own; `join` waits for them.
+    pub fn shut_down(&self, how: Shutdown) {
         let shared = &self.shared;
         let mut state = shared.state.lock();
         if state.shutdown >= Some(how) {
