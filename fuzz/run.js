@@ -1,12 +1,16 @@
 'use strict'
-// `npm run fuzz -- [--seconds N] [--seed N] [--target csv|images]`: random inputs, small and
-// big, against the two parsers that read untrusted bytes.
-//   csv     parseCsv against Papa Parse: the same { data, errors, meta }, or both refuse; and
-//           a quarter of the time output: 'json' against JSON.stringify of that result
-//   images  mutated JPEG, PNG, WebP and GIF files through resize: a valid image or a coded
-//           error, never a crash, a hang or unbounded memory
+// `npm run fuzz -- [--seconds N] [--seed N] [--target csv|images|passwords]`: random inputs,
+// small and big, against the two parsers that read untrusted bytes, and our own password
+// functions against the crates they stand in for.
+//   csv        parseCsv against Papa Parse: the same { data, errors, meta }, or both refuse;
+//              and a quarter of the time output: 'json' against JSON.stringify of that result
+//   images     mutated JPEG, PNG, WebP and GIF files through resize: a valid image or a coded
+//              error, never a crash, a hang or unbounded memory
+//   passwords  bcrypt, scrypt and Argon2 on random passwords, salts and small costs, against
+//              the `bcrypt`, `scrypt` and `argon2` crates (a Rust test, run by cargo)
 // The time is split between the targets. A failing input is written to fuzz/found/ with the
 // seed that made it, and the run exits 1; turn it into a test once it is understood.
+const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 const { isDeepStrictEqual, parseArgs } = require('node:util')
@@ -19,7 +23,7 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '60' },
     seed: { type: 'string', default: String(Date.now() % 2 ** 31) },
-    target: { type: 'string', multiple: true, default: ['csv', 'images'] },
+    target: { type: 'string', multiple: true, default: ['csv', 'images', 'passwords'] },
   },
 })
 const SECONDS = Number(args.seconds)
@@ -200,12 +204,32 @@ async function fuzzImages(pool, random, until) {
   return runs
 }
 
+// --- passwords ---------------------------------------------------------------------------
+
+/** The crates are Rust: cargo runs the differential test (src/tasks/password/differential.rs). */
+async function fuzzPasswords(_pool, _random, until) {
+  const seconds = Math.max(1, Math.round((until - Date.now()) / 1000))
+  const test = spawnSync(
+    'cargo',
+    ['test', '--lib', 'fuzz_against_the_crates', '--', '--ignored', '--nocapture', '--test-threads', '1'],
+    {
+      cwd: path.join(__dirname, '..'),
+      env: { ...process.env, CISTERNA_FUZZ_SECONDS: String(seconds), CISTERNA_FUZZ_SEED: String(SEED) },
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    },
+  )
+  const output = `${test.stdout}${test.stderr}`
+  if (test.status !== 0) found('passwords', 'a password function differs from its crate', SEED, output.slice(-2000))
+  return Number(/passwords: (\d+) cases/.exec(output)?.[1] ?? 0)
+}
+
 async function main() {
   const random = prng(SEED)
-  const targets = { csv: fuzzCsv, images: fuzzImages }
+  const targets = { csv: fuzzCsv, images: fuzzImages, passwords: fuzzPasswords }
   const chosen = args.target.filter((name) => targets[name])
   const pool = new Pool(2)
-  console.log(`fuzz: seed ${SEED}, ${SECONDS} s over ${chosen.join(' and ')}`)
+  console.log(`fuzz: seed ${SEED}, ${SECONDS} s over ${chosen.join(', ')}`)
   for (const name of chosen) {
     const until = Date.now() + (SECONDS * 1000) / chosen.length
     const runs = await targets[name](pool, random, until)

@@ -2,7 +2,6 @@
 //! plus BLAKE3, xxHash and CRC; HMAC with `key` (keyed BLAKE3 for `blake3`).
 
 mod blake3_parts;
-mod sha256;
 
 use super::files::{self, Source};
 use super::{Context, Task};
@@ -299,8 +298,8 @@ fn streaming(algorithm: Algorithm, key: Option<&[u8]>) -> Box<dyn Streaming> {
     match algorithm {
         Algorithm::Md5 => plain_or_keyed::<md5::Md5>(key),
         Algorithm::Sha1 => plain_or_keyed::<sha1::Sha1>(key),
-        Algorithm::Sha224 => plain_or_keyed::<sha256::Hasher<sha256::Sha224>>(key),
-        Algorithm::Sha256 => plain_or_keyed::<sha256::Hasher<sha256::Sha256>>(key),
+        Algorithm::Sha224 => plain_or_keyed::<sha2::Sha224>(key),
+        Algorithm::Sha256 => plain_or_keyed::<sha2::Sha256>(key),
         Algorithm::Sha384 => plain_or_keyed::<sha2::Sha384>(key),
         Algorithm::Sha512 => plain_or_keyed::<sha2::Sha512>(key),
         Algorithm::Sha3_256 => plain_or_keyed::<sha3::Sha3_256>(key),

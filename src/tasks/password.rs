@@ -2,6 +2,9 @@
 //! usual npm packages read. Defaults follow OWASP's Password Storage Cheat Sheet.
 
 mod argon2;
+mod blowfish_pi;
+#[cfg(test)]
+mod differential;
 mod eksblowfish;
 mod scrypt;
 
@@ -175,32 +178,13 @@ impl Task for VerifyPassword {
     }
 }
 
-/// Types whose all-zero bytes are a valid value.
-///
-/// # Safety
-/// Implement it only for such types.
-unsafe trait Zeroable: Copy {}
-// SAFETY: an integer is valid with any bits.
-unsafe impl Zeroable for u32 {}
-// SAFETY: as above, for each of the array's integers.
-unsafe impl Zeroable for [u64; 128] {}
-
 /// `len` zeroed values, or None when the memory cannot be had (never an abort). The zeros
 /// come from the allocator, whose fresh pages are zero: no page is touched before the work
 /// reaches it, so even a gigabyte costs nothing up front and cancellation is seen at once.
-fn zeroed<T: Zeroable>(len: usize) -> Option<Vec<T>> {
-    let layout = std::alloc::Layout::array::<T>(len).ok()?;
-    if layout.size() == 0 {
-        return Some(Vec::new());
-    }
-    // SAFETY: the layout's size is not zero.
-    let memory = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
-    if memory.is_null() {
-        return None;
-    }
-    // SAFETY: allocated by the global allocator with T's layout for `len` values, all of
-    // them zero bytes, which `Zeroable` says is a valid T.
-    Some(unsafe { Vec::from_raw_parts(memory, len, len) })
+fn zeroed<T: bytemuck::Zeroable>(len: usize) -> Option<Vec<T>> {
+    bytemuck::allocation::try_zeroed_slice_box(len)
+        .ok()
+        .map(Vec::from)
 }
 
 /// The password functions' `rounds_done`: reports the progress, and breaks once the task
@@ -236,13 +220,7 @@ pub fn hash_password(
         Algorithm::Bcrypt => {
             let mut salt = [0u8; 16];
             getrandom::fill(&mut salt).map_err(failed)?;
-            let hash = eksblowfish::bcrypt(cost, &salt, password, rounds_done)
-                .ok_or_else(Failure::cancelled)?;
-            Ok(format!(
-                "$2b${cost:02}${}{}",
-                BCRYPT_BASE64.encode(salt),
-                BCRYPT_BASE64.encode(hash)
-            ))
+            bcrypt_string(cost, &salt, password, rounds_done).ok_or_else(Failure::cancelled)
         }
         Algorithm::Argon2id => {
             let mut salt = [0u8; 16];
@@ -274,6 +252,21 @@ pub fn hash_password(
             ))
         }
     }
+}
+
+/// `$2b$cost$` with the salt and the hash in bcrypt's base64; None when `rounds_done` broke.
+fn bcrypt_string(
+    cost: u32,
+    salt: &[u8; 16],
+    password: &[u8],
+    rounds_done: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
+) -> Option<String> {
+    let hash = eksblowfish::bcrypt(cost, salt, password, rounds_done)?;
+    Some(format!(
+        "$2b${cost:02}${}{}",
+        BCRYPT_BASE64.encode(salt),
+        BCRYPT_BASE64.encode(hash)
+    ))
 }
 
 /// Why a password function did not finish.

@@ -349,6 +349,7 @@ fn long_hash(inputs: &[&[u8]], output: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tasks::password::differential::argon2_crate_s;
     use crate::tasks::password::testing::breaks_at;
 
     fn ours(params: Params, password: &[u8], salt: &[u8], len: usize) -> Vec<u8> {
@@ -357,27 +358,6 @@ mod tests {
             ControlFlow::Continue(())
         })
         .unwrap();
-        output
-    }
-
-    fn crate_s(params: Params, password: &[u8], salt: &[u8], len: usize) -> Vec<u8> {
-        let algorithm = match params.variant {
-            Variant::Argon2d => ::argon2::Algorithm::Argon2d,
-            Variant::Argon2i => ::argon2::Algorithm::Argon2i,
-            Variant::Argon2id => ::argon2::Algorithm::Argon2id,
-        };
-        let version = if params.version == 0x13 {
-            ::argon2::Version::V0x13
-        } else {
-            ::argon2::Version::V0x10
-        };
-        let costs =
-            ::argon2::Params::new(params.memory_kib, params.passes, params.lanes, Some(len))
-                .unwrap();
-        let mut output = vec![0u8; len];
-        ::argon2::Argon2::new(algorithm, version, costs)
-            .hash_password_into(password, salt, &mut output)
-            .unwrap();
         output
     }
 
@@ -398,7 +378,7 @@ mod tests {
                         };
                         assert_eq!(
                             ours(params, b"password", b"somesalt", len),
-                            crate_s(params, b"password", b"somesalt", len),
+                            argon2_crate_s(params, b"password", b"somesalt", len),
                             "{params:?}, {len} bytes"
                         );
                     }
