@@ -182,7 +182,7 @@ export interface HashPasswordOptions {
 
 export type TaskName = keyof Tasks
 
-/** Bytes read in place (never copied); a string is hashed as UTF-8. */
+/** Bytes: copied by `run`, or read in place when handed over with `transferList`; a string is hashed as UTF-8. */
 export type BinaryLike = string | ArrayBuffer | NodeJS.ArrayBufferView
 
 export type HashAlgorithm =

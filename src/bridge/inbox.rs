@@ -217,9 +217,9 @@ impl Inbox {
 }
 
 /// How long before a long task's end the main thread is woken. On a virtual machine a
-/// thread idle for tens of milliseconds sleeps deeply and takes about 100 µs to wake; one
-/// idle for under a millisecond wakes in about 5 µs. Woken this early, the main thread is
-/// only lightly asleep again when the result comes.
+/// thread idle for tens of milliseconds sleeps deeply and is slow to wake (bench/README.md,
+/// the pool's round trips); one idle for under a millisecond wakes many times faster. Woken
+/// this early, the main thread is only lightly asleep again when the result comes.
 pub const RESULT_LEAD: Duration = Duration::from_millis(1);
 
 /// Foresees the end of a long loop from its progress: due once, when the end is within
