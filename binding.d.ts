@@ -13,8 +13,8 @@ export declare class NativePool {
   constructor(config: PoolConfig, wake: unknown)
   /**
    * Queues the first `data.length` tasks of a batch. `tasks` holds each task's number
-   * in `taskNames()`; `flags` holds each task's `TASK_CANCELLABLE` and
-   * `TASK_HANDED_OVER` bits; `priorities` and `flags` are null when all are 0.
+   * in `taskNames()`; `flags` holds each task's `TASK_*` bits; `priorities` and `flags`
+   * are null when all are 0.
    */
   submit(ids: Uint32Array, tasks: Uint8Array, priorities: Float64Array | undefined | null, flags: Uint8Array | undefined | null, data: unknown[]): Array<Rejected> | null
   /**
@@ -63,8 +63,15 @@ export declare class NativePool {
  */
 export declare const DRAIN_CAPACITY: number
 
-/** The failure kinds by number, from 1: `lib/errors.js` maps each to a code and class. */
-export declare function failureKinds(): Array<string>
+/** A failure kind as JS makes its error. */
+export interface FailureKind {
+  code: string
+  /** `Error`, `TypeError` or `RangeError`. */
+  className: string
+}
+
+/** The failure kinds by number, from 1: `lib/errors.js` makes each kind's error from them. */
+export declare function failureKinds(): Array<FailureKind>
 
 /** A latency histogram in milliseconds. */
 export interface Histogram {
@@ -88,7 +95,7 @@ export declare const PART_KIND: number
 export interface PoolConfig {
   maxThreads: number
   minThreads: number
-  /** Milliseconds an idle thread above minThreads lives. */
+  /** Milliseconds an idle thread above minThreads lives; Infinity for ever. */
   idleTimeout: number
   /** Tasks that may wait beyond the running ones; Infinity for no bound. */
   maxQueue: number
@@ -106,10 +113,7 @@ export interface Rejected {
   message: string
 }
 
-/**
- * `drain()`'s kind of a task's whole result. A failure's kind is its failure kind, from 1
- * (`failureKinds()`).
- */
+/** `drain()`'s kind of a task's whole result. */
 export declare const RESULT_KIND: number
 
 /**

@@ -333,25 +333,28 @@ test('clients that hang up stop their tasks: a tiny request after two abandoned 
 })
 
 // Serial: its deadline is measured, so it runs before the other tests load the machine.
-test.serial('SIGTERM with a task that would run for minutes: its client gets 503 and the server exits 0 within GRACE_MS', async (t) => {
-  const GRACE_MS = 1000
-  const { url, child, exited } = await startServer({
-    GRACE_MS: String(GRACE_MS),
-    BCRYPT_MAX_COST: '31',
-    HASH_PASSWORD_TIMEOUT_MS: '3600000',
-  })
-  const endless = openRequest(url, '/password', { password: 'p', cost: 24 })
-  await started(t, url, 'hashPassword', 1)
-  const signalled = Date.now()
-  child.kill('SIGTERM')
-  const { status, body } = await endless.answered
-  t.deepEqual([status, body.code], [503, 'ERR_POOL_CLOSED'])
-  const { code, signal, stderr } = await exited
-  const took = Date.now() - signalled
-  t.deepEqual({ code, signal }, { code: 0, signal: null }, stderr)
-  t.true(took >= GRACE_MS, `exited after ${took} ms, before the grace period was over`)
-  t.true(took <= GRACE_MS + 2000, `exited ${took} ms after SIGTERM`)
-})
+test.serial(
+  'SIGTERM with a task that would run for minutes: its client gets 503 and the server exits 0 within GRACE_MS',
+  async (t) => {
+    const GRACE_MS = 1000
+    const { url, child, exited } = await startServer({
+      GRACE_MS: String(GRACE_MS),
+      BCRYPT_MAX_COST: '31',
+      HASH_PASSWORD_TIMEOUT_MS: '3600000',
+    })
+    const endless = openRequest(url, '/password', { password: 'p', cost: 24 })
+    await started(t, url, 'hashPassword', 1)
+    const signalled = Date.now()
+    child.kill('SIGTERM')
+    const { status, body } = await endless.answered
+    t.deepEqual([status, body.code], [503, 'ERR_POOL_CLOSED'])
+    const { code, signal, stderr } = await exited
+    const took = Date.now() - signalled
+    t.deepEqual({ code, signal }, { code: 0, signal: null }, stderr)
+    t.true(took >= GRACE_MS, `exited after ${took} ms, before the grace period was over`)
+    t.true(took <= GRACE_MS + 2000, `exited ${took} ms after SIGTERM`)
+  },
+)
 
 test('a client trickling its headers one line a second is answered 408 and cut off', async (t) => {
   const { url, child } = await startServer({ HEADERS_TIMEOUT_MS: '2000' })
