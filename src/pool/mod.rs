@@ -6,21 +6,22 @@ mod parts;
 mod queue;
 mod stats;
 mod sync;
+mod threads;
 
 #[cfg(test)]
 pub(crate) use cancel::testing;
 pub use cancel::{CancelToken, CancelledWhile, Ctx};
 pub use stats::{LabelTimes, Timing};
+pub use threads::panic_message;
 
 use parts::{Lender, Lent, Parts};
 use queue::PriorityQueue;
 use stats::Stats;
-use std::any::Any;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use sync::{AtomicUsize, Condvar, JoinHandle, Mutex, MutexGuard};
+use threads::{lower_priority, run, spawn_workers};
 
 /// The pool's sizes, already validated by the caller.
 #[derive(Debug, Clone)]
@@ -361,68 +362,12 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
             let _ = handle.join();
         }
     }
-
-    /// The numbers of the live threads, in the order they were started.
-    pub fn threads(&self) -> Vec<u32> {
-        self.shared.state.lock().live.clone()
-    }
-
-    /// Jobs accepted that no thread has started yet.
-    pub fn queue_size(&self) -> usize {
-        let state = self.shared.state.lock();
-        state.queue.len() - state.cancelled_in_queue
-    }
-
-    pub fn completed(&self) -> u64 {
-        self.shared.state.lock().stats.completed()
-    }
-
-    pub fn utilization(&self) -> f64 {
-        let max_threads = self.shared.config.max_threads;
-        self.shared.state.lock().stats.utilization(max_threads)
-    }
-
-    /// The run and wait times of every job so far.
-    pub fn times(&self) -> LabelTimes {
-        self.shared.state.lock().stats.all()
-    }
-
-    /// The run and wait times by the jobs' `label` (labels never seen have empty times).
-    pub fn times_by_label(&self) -> Vec<LabelTimes> {
-        self.shared.state.lock().stats.by_label().to_vec()
-    }
 }
 
 impl<O: Send + 'static, S: Sink<O>> Drop for Engine<O, S> {
     fn drop(&mut self) {
         self.destroy();
         self.join();
-    }
-}
-
-/// Starts the threads of these numbers, already counted in `State::live`.
-fn spawn_workers<O: Send + 'static, S: Sink<O>>(shared: &Arc<Shared<O, S>>, numbers: Vec<u32>) {
-    for number in numbers {
-        let worker = Arc::clone(shared);
-        match sync::Builder::new()
-            .name("cisterna-worker".into())
-            .spawn(move || serve(worker, number))
-        {
-            Ok(handle) => {
-                let mut handles = shared.handles.lock();
-                handles.retain(|h| !sync::finished(h));
-                handles.push(handle);
-            }
-            Err(error) => {
-                let report_exit = shared.state.lock().thread_gone(number);
-                shared
-                    .sink
-                    .fault(format!("could not start a native thread: {error}"));
-                if report_exit {
-                    shared.sink.threads_exited();
-                }
-            }
-        }
     }
 }
 
@@ -556,22 +501,6 @@ impl<O: Send + 'static, S: Sink<O>> Lender for Arc<Shared<O, S>> {
     }
 }
 
-/// Raises the calling thread's nice value by `increment`. On Linux the nice value belongs
-/// to each thread, so this leaves Node's main thread as it was. Failure (a limit of the
-/// system) leaves the thread at its priority, which is only slower to yield, so it is
-/// ignored.
-fn lower_priority(increment: u8) {
-    #[cfg(all(target_os = "linux", not(loom)))]
-    if increment > 0 {
-        // SAFETY: nice() only changes the calling thread's scheduling priority.
-        unsafe {
-            libc::nice(i32::from(increment));
-        }
-    }
-    #[cfg(not(all(target_os = "linux", not(loom))))]
-    let _ = increment;
-}
-
 /// How long the first thread to run out of work keeps polling for more before it sleeps
 /// (OpenMP calls this the blocktime). A task that comes within it starts without a futex
 /// wake, which on a virtual machine costs tens of microseconds because the sleeping vCPU
@@ -626,30 +555,6 @@ fn take_notification<O, S>(shared: &Shared<O, S>, state: &mut MutexGuard<State<O
         .notified_hint
         .store(state.notified, Ordering::Release);
     true
-}
-
-fn run<O: Send + 'static, S: Sink<O>>(
-    shared: &Arc<Shared<O, S>>,
-    job: Job<O>,
-) -> (u32, Outcome<O>) {
-    let Job {
-        id, token, work, ..
-    } = job;
-    let ctx = Ctx::new(token.as_deref(), &shared.destroyed, Some(shared));
-    let outcome = match catch_unwind(AssertUnwindSafe(|| work(&ctx))) {
-        Ok(output) => Outcome::Finished(output),
-        Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),
-    };
-    (id, outcome)
-}
-
-/// What a panic said, for the error that reports it.
-pub fn panic_message(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a task panicked".to_string())
 }
 
 /// `counter - 1` for a count the protocol keeps at or above zero: going below is a bug in

@@ -1,5 +1,6 @@
 //! What the pool measures of itself: run and wait times per label, completions, utilization.
 
+use super::{Engine, Sink};
 use hdrhistogram::Histogram;
 use std::time::{Duration, Instant};
 
@@ -157,6 +158,39 @@ impl Stats {
             return 0.0;
         }
         (self.busy.as_secs_f64() / capacity).clamp(0.0, 1.0)
+    }
+}
+
+/// The engine's live figures, as `Pool`'s members report them.
+impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
+    /// The numbers of the live threads, in the order they were started.
+    pub fn threads(&self) -> Vec<u32> {
+        self.shared.state.lock().live.clone()
+    }
+
+    /// Jobs accepted that no thread has started yet.
+    pub fn queue_size(&self) -> usize {
+        let state = self.shared.state.lock();
+        state.queue.len() - state.cancelled_in_queue
+    }
+
+    pub fn completed(&self) -> u64 {
+        self.shared.state.lock().stats.completed()
+    }
+
+    pub fn utilization(&self) -> f64 {
+        let max_threads = self.shared.config.max_threads;
+        self.shared.state.lock().stats.utilization(max_threads)
+    }
+
+    /// The run and wait times of every job so far.
+    pub fn times(&self) -> LabelTimes {
+        self.shared.state.lock().stats.all()
+    }
+
+    /// The run and wait times by the jobs' `label` (labels never seen have empty times).
+    pub fn times_by_label(&self) -> Vec<LabelTimes> {
+        self.shared.state.lock().stats.by_label().to_vec()
     }
 }
 
