@@ -10,8 +10,8 @@ const require = createRequire(`${process.cwd()}/`)
 const { Pool: RequiredPool } = require('cisterna')
 assert.equal(RequiredPool, Pool, 'require and import give the same Pool')
 
-/** A 2×2 RGB PNG, made here so the check needs no image files. */
-function png() {
+/** A 64×48 RGB gradient as a PNG, made here so the check needs no image files. */
+function png(width = 64, height = 48) {
   const chunk = (type, data) => {
     const body = Buffer.concat([Buffer.from(type), data])
     const length = Buffer.alloc(4)
@@ -21,10 +21,13 @@ function png() {
     return Buffer.concat([length, body, crc])
   }
   const header = Buffer.alloc(13)
-  header.writeUInt32BE(2, 0)
-  header.writeUInt32BE(2, 4)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
   header.set([8, 2, 0, 0, 0], 8)
-  const rows = Buffer.from([0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 255, 255, 255])
+  const rows = Buffer.alloc(height * (1 + width * 3))
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) rows.set([x * 4, y * 5, (x + y) * 2], y * (1 + width * 3) + 1 + x * 3)
+  }
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
@@ -33,17 +36,43 @@ function png() {
   ])
 }
 
+/** A 1×1 GIF. */
+const gif = Buffer.from('R0lGODlhAQABAIAAAP8AAAAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64')
+
 const pool = new Pool(2)
 assert.equal(await pool.run(90, 'fib'), 2880067194370816120n)
 assert.equal(await pool.run('abc', 'hash'), createHash('sha256').update('abc').digest('hex'))
-const hash = await pool.run({ password: 'secret', cost: 4 }, 'hashPassword')
-assert.equal(await pool.run({ password: 'secret', hash }, 'verifyPassword'), true)
+// The kernels that pick their instructions at run time: every one must run on this CPU.
+const bytes = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7) % 251))
+for (const algorithm of ['sha256', 'sha512', 'sha1', 'md5']) {
+  const digest = await pool.run({ data: bytes, algorithm }, 'hash')
+  assert.equal(digest, createHash(algorithm).update(bytes).digest('hex'), algorithm)
+}
+for (const algorithm of ['blake3', 'xxh3', 'xxh128', 'crc32', 'crc32c']) {
+  assert.match(await pool.run({ data: bytes, algorithm }, 'hash'), /^[0-9a-f]+$/, algorithm)
+}
+for (const [algorithm, cost] of [
+  ['bcrypt', 4],
+  ['argon2id', 1],
+  ['scrypt', 10],
+]) {
+  const hash = await pool.run({ password: 'secret', algorithm, cost }, 'hashPassword')
+  assert.equal(await pool.run({ password: 'secret', hash }, 'verifyPassword'), true, algorithm)
+}
 assert.deepEqual((await pool.run('a,b\n1,2', 'parseCsv')).data, [
   ['a', 'b'],
   ['1', '2'],
 ])
-const { info } = await pool.run({ input: png(), width: 1, format: 'jpeg', resolveWithObject: true }, 'resize')
-assert.deepEqual([info.width, info.height, info.format], [1, 1, 'jpeg'])
+// Every codec both ways, and the resampler: PNG → JPEG → WebP → PNG, and GIF → PNG.
+const resize = (input, format, width) => pool.run({ input, width, format, resolveWithObject: true }, 'resize')
+const jpeg = await resize(png(), 'jpeg', 40)
+assert.deepEqual([jpeg.info.width, jpeg.info.height, jpeg.info.format], [40, 30, 'jpeg'])
+const webp = await resize(jpeg.data, 'webp', 20)
+assert.deepEqual([webp.info.width, webp.info.height, webp.info.format], [20, 15, 'webp'])
+const back = await resize(webp.data, 'png', 10)
+assert.deepEqual([back.info.width, back.info.height, back.info.format], [10, 8, 'png'])
+const fromGif = await resize(gif, 'png', 3)
+assert.deepEqual([fromGif.info.width, fromGif.info.height, fromGif.info.format], [3, 3, 'png'])
 assert.equal(
   (await pool.run({ input: 'a,b\n1,2', header: true, output: 'json' }, 'parseCsv')).toString(),
   '{"data":[{"a":"1","b":"2"}],"errors":[],"meta":{"delimiter":",","linebreak":"\\n","aborted":false,"truncated":false,"cursor":7,"renamedHeaders":null,"fields":["a","b"]}}',

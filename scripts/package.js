@@ -1,8 +1,9 @@
 'use strict'
 // `npm run package`: the tarballs a release publishes, in dist/:
 //   cisterna-<version>.tgz                 the main package; its optionalDependencies name
-//                                          every platform's binary package
-//   cisterna-<platform>-<version>.tgz      this platform's binary package (release build)
+//                                          the platform packages a release builds (npm/)
+//   cisterna-<platform>-<version>.tgz      this platform's binary package: a release build
+//                                          for any CPU of its architecture (CISTERNA_PORTABLE)
 // Installed together they need no build step; the main one alone builds from source.
 const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -12,13 +13,15 @@ const { platformSuffix } = require('../lib/platform.js')
 const root = path.join(__dirname, '..')
 const dist = path.join(root, 'dist')
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+/** npm's output: on Windows npm is npm.cmd, which Node runs only through a shell. */
+function npm(args, cwd) {
+  const windows = process.platform === 'win32'
+  return execFileSync(windows ? 'npm.cmd' : 'npm', args, { cwd, encoding: 'utf8', shell: windows })
+}
 
 /** Packs `folder` into dist/ and returns the tarball's name. */
 function pack(folder) {
-  const [{ filename }] = JSON.parse(
-    execFileSync(npm, ['pack', '--json', '--pack-destination', dist], { cwd: folder, encoding: 'utf8' }),
-  )
+  const [{ filename }] = JSON.parse(npm(['pack', '--json', '--pack-destination', dist], folder))
   return filename
 }
 
@@ -29,7 +32,13 @@ function writeJson(file, value) {
 fs.rmSync(dist, { recursive: true, force: true })
 fs.mkdirSync(dist)
 
-execFileSync(process.execPath, [path.join(__dirname, 'build.js')], { cwd: root, stdio: 'inherit' })
+// What a release ships runs on every CPU of its architecture: the C libraries are built for
+// the baseline (libjpeg-turbo picks its SIMD at run time), in a build tree of their own.
+execFileSync(process.execPath, [path.join(__dirname, 'build.js')], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, CISTERNA_PORTABLE: '1', CARGO_TARGET_DIR: path.join(root, 'target', 'portable') },
+})
 
 // This platform's binary package: its npm/ manifest at this version, and the release build.
 const suffix = platformSuffix()
@@ -44,7 +53,7 @@ fs.copyFileSync(path.join(root, binary), path.join(platformStage, binary))
 // The main package: the files `npm pack` would take, and optionalDependencies on every
 // platform package at this version (what `napi prepublish` writes before a publish).
 const mainStage = path.join(dist, 'stage', 'main')
-const [{ files }] = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json'], { cwd: root, encoding: 'utf8' }))
+const [{ files }] = JSON.parse(npm(['pack', '--dry-run', '--json'], root))
 for (const { path: file } of files) {
   fs.mkdirSync(path.dirname(path.join(mainStage, file)), { recursive: true })
   fs.copyFileSync(path.join(root, file), path.join(mainStage, file))
