@@ -29,6 +29,12 @@ impl Random {
     fn bytes(&mut self, len: usize) -> Vec<u8> {
         (0..len).map(|_| self.next() as u8).collect()
     }
+
+    /// Random bytes, as many as a number in `lengths`.
+    fn bytes_within(&mut self, lengths: std::ops::RangeInclusive<u64>) -> Vec<u8> {
+        let len = self.within(lengths) as usize;
+        self.bytes(len)
+    }
 }
 
 /// One random case of one algorithm: Err says how ours and the crate's differ.
@@ -40,10 +46,7 @@ fn never_stop(_: usize, _: usize) -> ControlFlow<()> {
 
 /// One bcrypt case: passwords around the 72-byte cut, costs 4 and 5.
 fn bcrypt_case(random: &mut Random) -> Result<(), String> {
-    let password = {
-        let len = random.within(0..=90) as usize;
-        random.bytes(len)
-    };
+    let password = random.bytes_within(0..=90);
     let cost = random.within(4..=5) as u32;
     let salt: [u8; 16] = random.bytes(16).try_into().expect("16 bytes");
     let ours = bcrypt_string(cost, &salt, &password, &mut never_stop).expect("not stopped");
@@ -55,14 +58,8 @@ fn bcrypt_case(random: &mut Random) -> Result<(), String> {
 
 /// One scrypt case: every small N, r and p, outputs of any length.
 fn scrypt_case(random: &mut Random) -> Result<(), String> {
-    let password = {
-        let len = random.within(0..=64) as usize;
-        random.bytes(len)
-    };
-    let salt = {
-        let len = random.within(0..=32) as usize;
-        random.bytes(len)
-    };
+    let password = random.bytes_within(0..=64);
+    let salt = random.bytes_within(0..=32);
     let log_n = random.within(1..=8) as u32;
     let r = random.within(1..=8) as usize;
     let p = random.within(1..=3) as usize;
@@ -90,14 +87,8 @@ fn argon2_case(random: &mut Random) -> Result<(), String> {
     let lanes = random.within(1..=4) as u32;
     let memory_kib = random.within(u64::from(8 * lanes)..=256) as u32;
     let passes = random.within(1..=3) as u32;
-    let password = {
-        let len = random.within(0..=64) as usize;
-        random.bytes(len)
-    };
-    let salt = {
-        let len = random.within(8..=32) as usize;
-        random.bytes(len)
-    };
+    let password = random.bytes_within(0..=64);
+    let salt = random.bytes_within(8..=32);
     let len = random.within(4..=128) as usize;
     let params = Params {
         variant,
