@@ -23,8 +23,9 @@ pub trait Task {
     type Input: Send + 'static;
     type Output: Send + 'static;
 
-    /// Main thread: validate `data` and turn it into plain Rust values (Buffers are
-    /// borrowed in place through the decoder, which keeps them alive).
+    /// Main thread: validate `data` and turn it into plain Rust values. Binary data goes
+    /// through the decoder, which copies it, or reads it in place when it was handed over
+    /// (and keeps it alive until the result is drained).
     fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<Self::Input, Failure>;
 
     /// Any thread: the work. Long loops check `ctx.cancelled()` and report
