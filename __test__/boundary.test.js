@@ -9,6 +9,29 @@ const { NativePool, DRAIN_CAPACITY } = require('../lib/native.js')
 
 const HOSTILE_NUMBERS = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, 1e308, 2 ** 53]
 
+/**
+ * A NativePool as index.js drives it, with `end()`: close, then drain until the threads have
+ * exited, which is what lets the process exit.
+ */
+function nativePool(config) {
+  let wake
+  const native = new NativePool(config, () => wake?.())
+  const ids = new Uint32Array(DRAIN_CAPACITY)
+  const kinds = new Uint8Array(DRAIN_CAPACITY)
+  native.end = async () => {
+    native.close()
+    for (;;) {
+      const woken = new Promise((resolve) => (wake = resolve))
+      const [, exited] = native.drain(ids, kinds)
+      if (exited) return
+      await woken
+    }
+  }
+  native.ids = ids
+  native.kinds = kinds
+  return native
+}
+
 /** Calls `call`; it may return or throw, but a throw must be an Error with a string code. */
 function survives(t, what, call) {
   try {
@@ -33,22 +56,15 @@ test('the constructor takes any number in its config without aborting', async (t
   for (const value of HOSTILE_NUMBERS) {
     for (const key of ['idleTimeout', 'maxQueue']) {
       const config = { maxThreads: 1, minThreads: 0, idleTimeout: 1000, maxQueue: 10, niceIncrement: 0, [key]: value }
-      const native = survives(t, `${key}: ${value}`, () => new NativePool(config, () => {}))
-      native?.destroy()
+      const native = survives(t, `${key}: ${value}`, () => nativePool(config))
+      await native?.end()
     }
   }
   survives(t, 'a wake that is no function', () => new NativePool({ maxThreads: 1 }, 42))
 })
 
 test('submit, cancel, drain and timesByTask take hostile batches and arguments without aborting', async (t) => {
-  let wake
-  const woken = () => new Promise((resolve) => (wake = resolve))
-  const native = new NativePool(
-    { maxThreads: 2, minThreads: 0, idleTimeout: 1000, maxQueue: 100, niceIncrement: 0 },
-    () => wake?.(),
-  )
-  const ids = new Uint32Array(DRAIN_CAPACITY)
-  const kinds = new Uint8Array(DRAIN_CAPACITY)
+  const native = nativePool({ maxThreads: 2, minThreads: 0, idleTimeout: 1000, maxQueue: 100, niceIncrement: 0 })
   const fib = 0
   const calls = {
     'arrays shorter than the data': () => native.submit(new Uint32Array(1), new Uint8Array(1), null, null, [1, 2]),
@@ -70,16 +86,8 @@ test('submit, cancel, drain and timesByTask take hostile batches and arguments w
   }
   for (const [what, call] of Object.entries(calls)) survives(t, what, call)
   // Whatever was accepted comes back, and the pool closes.
-  const exited = woken()
-  native.close()
-  await exited
-  let done = false
-  while (!done) {
-    const [, hasExited] = native.drain(ids, kinds)
-    done = hasExited
-    if (!done) await woken()
-  }
-  survives(t, 'drain after exit', () => native.drain(ids, kinds))
+  await native.end()
+  survives(t, 'drain after exit', () => native.drain(native.ids, native.kinds))
   survives(t, 'destroy after exit', () => native.destroy())
   survives(t, 'close after exit', () => native.close())
   t.pass()
