@@ -59,6 +59,11 @@ pub struct Ctx<'a> {
     pool_destroyed: &'a AtomicBool,
     /// None outside a pool (a task's unit tests): parts run one after another.
     lender: Option<&'a dyn Lender>,
+    /// The number of the pool thread running the job (0 outside a pool).
+    thread: u32,
+    /// The job handed its end to someone else (`relay`): the thread neither times nor
+    /// delivers it.
+    relayed: AtomicBool,
 }
 
 impl<'a> Ctx<'a> {
@@ -71,7 +76,29 @@ impl<'a> Ctx<'a> {
             token,
             pool_destroyed,
             lender,
+            thread: 0,
+            relayed: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn on_thread(mut self, number: u32) -> Self {
+        self.thread = number;
+        self
+    }
+
+    /// The number of the pool thread running the job, as `Engine::threads` lists it.
+    pub fn thread(&self) -> u32 {
+        self.thread
+    }
+
+    /// Says that this job's end is delivered by `Relay::finish`, by whoever the job handed
+    /// its work to: what the job returns is dropped, and its thread is free once it returns.
+    pub fn relay(&self) {
+        self.relayed.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn relayed(&self) -> bool {
+        self.relayed.load(Ordering::Relaxed)
     }
 
     /// True once the task was aborted, timed out, or its pool destroyed. A relaxed load:

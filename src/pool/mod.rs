@@ -77,6 +77,8 @@ pub trait Sink<O>: Send + Sync + 'static {
     fn threads_exited(&self);
     /// A fault outside any one job (a thread could not be started).
     fn fault(&self, message: String);
+    /// Thread `number` left its loop: what the sink keeps for that thread can go.
+    fn thread_left(&self, _number: u32) {}
 }
 
 /// Ordered by how much each gives up: a shutdown can only move down this list.
@@ -364,6 +366,82 @@ impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
     }
 }
 
+impl<O: Send + 'static, S: Sink<O>> Engine<O, S> {
+    /// A handle for work that runs off the pool's threads on a thread's behalf.
+    pub fn relay(&self) -> Relay<O, S> {
+        Relay {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// A job taken by a relay: what it needs to be finished. Its work is dropped unrun (and
+/// its token, if any, was started); the relay's owner knows the job by its id and label.
+#[derive(Debug)]
+pub struct Relayed {
+    pub id: u32,
+    pub label: usize,
+    started: Instant,
+}
+
+impl Relayed {
+    /// The job a pool thread is running now, relayed by it (`Ctx::relay`): its wait was
+    /// recorded when the thread took it.
+    pub fn running(id: u32, label: usize) -> Self {
+        Relayed {
+            id,
+            label,
+            started: Instant::now(),
+        }
+    }
+}
+
+/// Lets a job that handed its work elsewhere (a JS worker, say) go on from its thread: the
+/// one it handed to finishes jobs and takes the next ones while the thread waits, counted as
+/// running, so the pool still never runs more than `max_threads` jobs.
+pub struct Relay<O: Send + 'static, S: Sink<O>> {
+    shared: Arc<Shared<O, S>>,
+}
+
+impl<O: Send + 'static, S: Sink<O>> Relay<O, S> {
+    /// Times and delivers a relayed job's end.
+    pub fn finish(&self, job: Relayed, outcome: Outcome<O>) {
+        self.shared
+            .state
+            .lock()
+            .stats
+            .record_run(job.label, job.started.elapsed());
+        self.shared.sink.deliver(job.id, outcome);
+    }
+
+    /// Takes the best queued job if `wanted` accepts its label, as a thread takes a job:
+    /// jobs cancelled while queued are skipped, the wait is recorded. None when the best job
+    /// is another's (it stays for the threads) or none is queued.
+    pub fn take_next(&self, wanted: impl Fn(usize) -> bool) -> Option<Relayed> {
+        let mut state = self.shared.state.lock();
+        loop {
+            if !wanted(state.queue.peek()?.job.label) {
+                return None;
+            }
+            let Queued { job, enqueued } = state.queue.pop()?;
+            if job.token.as_ref().is_some_and(|token| !token.start()) {
+                state.cancelled_in_queue =
+                    one_less(state.cancelled_in_queue, "jobs cancelled in the queue");
+                continue;
+            }
+            let started = Instant::now();
+            state
+                .stats
+                .record_wait(job.label, started.saturating_duration_since(enqueued));
+            return Some(Relayed {
+                id: job.id,
+                label: job.label,
+                started,
+            });
+        }
+    }
+}
+
 impl<O: Send + 'static, S: Sink<O>> Drop for Engine<O, S> {
     fn drop(&mut self) {
         self.destroy();
@@ -391,11 +469,13 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) 
             state
                 .stats
                 .record_wait(label, started.saturating_duration_since(enqueued));
-            let (id, outcome) = MutexGuard::unlocked(&mut state, || run(&shared, job));
+            let ended = MutexGuard::unlocked(&mut state, || run(&shared, number, job));
             state.running = one_less(state.running, "running jobs");
-            state.stats.record_run(label, started.elapsed());
-            // Recorded first, so a caller that sees the result also sees it counted.
-            MutexGuard::unlocked(&mut state, || shared.sink.deliver(id, outcome));
+            if let Some((id, outcome)) = ended {
+                state.stats.record_run(label, started.elapsed());
+                // Recorded first, so a caller that sees the result also sees it counted.
+                MutexGuard::unlocked(&mut state, || shared.sink.deliver(id, outcome));
+            }
             continue;
         }
         if let Some(lent) = state.lent.iter_mut().find(|lent| lent.parts.left()) {
@@ -453,6 +533,7 @@ fn serve<O: Send + 'static, S: Sink<O>>(shared: Arc<Shared<O, S>>, number: u32) 
     }
     let report_exit = state.thread_gone(number);
     drop(state);
+    shared.sink.thread_left(number);
     if report_exit {
         shared.sink.threads_exited();
     }
@@ -507,7 +588,7 @@ impl<O: Send + 'static, S: Sink<O>> Lender for Arc<Shared<O, S>> {
 /// halts. Only one thread polls at a time, yielding its CPU to anything else runnable,
 /// so an idle pool costs at most this much CPU time after each burst.
 /// Under loom, which has no clock, a thread looks at the hint once and goes to sleep.
-const SPIN_BEFORE_SLEEP: Duration = if cfg!(loom) {
+pub const SPIN_BEFORE_SLEEP: Duration = if cfg!(loom) {
     Duration::ZERO
 } else {
     Duration::from_millis(10)

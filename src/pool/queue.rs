@@ -59,11 +59,26 @@ impl<T> PriorityQueue<T> {
         }
     }
 
-    pub fn pop(&mut self) -> Option<T> {
+    /// Whether the best item is in a ranked deque (rather than the default one).
+    fn best_is_ranked(&self) -> bool {
         let top_rank = self.ranked.last_key_value().map(|(rank, _)| rank.0);
-        let item = match top_rank {
-            Some(rank) if rank > 0.0 || self.default.is_empty() => self.pop_ranked_last(),
-            _ => self.default.pop_front(),
+        matches!(top_rank, Some(rank) if rank > 0.0 || self.default.is_empty())
+    }
+
+    /// The item `pop` would take next.
+    pub fn peek(&self) -> Option<&T> {
+        if self.best_is_ranked() {
+            self.ranked.last_key_value()?.1.front()
+        } else {
+            self.default.front()
+        }
+    }
+
+    pub fn pop(&mut self) -> Option<T> {
+        let item = if self.best_is_ranked() {
+            self.pop_ranked_last()
+        } else {
+            self.default.pop_front()
         }?;
         self.len -= 1;
         Some(item)
@@ -126,7 +141,9 @@ mod tests {
         assert_eq!(queue.pop(), Some(1));
         queue.push(-2.0, 2);
         queue.push(0.0, 3);
+        assert_eq!(queue.peek(), Some(&3));
         assert_eq!(queue.pop(), Some(3));
+        assert_eq!(queue.peek(), Some(&2));
         assert_eq!(queue.pop(), Some(2));
     }
 }

@@ -612,3 +612,59 @@ fn an_idle_timeout_past_any_instant_keeps_idle_threads_for_ever() {
 fn a_count_going_below_zero_is_a_named_panic_not_a_wrap() {
     one_less(0, "idle threads");
 }
+
+#[test]
+fn a_relayed_job_is_finished_by_its_relay_which_takes_only_the_jobs_it_wants_in_order() {
+    let (engine, events) = engine(1, 0);
+    let relay = Arc::new(engine.relay());
+    let (taken_tx, taken) = channel::<Vec<u32>>();
+    let first_relay = Arc::clone(&relay);
+    let mut first = job(1, move |ctx| {
+        ctx.relay();
+        // What a JS worker does for its thread: finish the job, then take the next ones
+        // it can run (label 7) while the best queued job is one of them.
+        first_relay.finish(Relayed::running(1, 7), Outcome::Finished(10));
+        let mut ids = Vec::new();
+        while let Some(next) = first_relay.take_next(|label| label == 7) {
+            ids.push(next.id);
+            first_relay.finish(next, Outcome::Finished(ids.len() as u64));
+        }
+        taken_tx.send(ids).unwrap();
+        // Dropped: the relay delivered this job.
+        999
+    });
+    first.label = 7;
+    let (blocker, open, started) = gate(0);
+    engine.submit(vec![blocker]);
+    started.recv().unwrap();
+    let later = |id: u32, label: usize, priority: f64| {
+        let mut queued = job(id, move |_| u64::from(id) * 100);
+        queued.label = label;
+        queued.priority = priority;
+        queued
+    };
+    let cancelled = Arc::new(CancelToken::new());
+    let mut skipped = later(4, 7, 1.0);
+    skipped.token = Some(Arc::clone(&cancelled));
+    engine.submit(vec![
+        first,
+        later(2, 7, 0.0),
+        later(3, 7, 2.0),
+        skipped,
+        later(5, 0, 0.0),
+        later(6, 7, 0.0),
+    ]);
+    assert_eq!(engine.cancel(4, &cancelled), CancelledWhile::Queued);
+    assert_eq!(next(&events), Event::NotRun(4));
+    open.send(()).unwrap();
+    assert_eq!(next(&events), Event::Done(0, Ok(0)));
+    // Job 3 (priority 2) runs first on the thread; then job 1 relays and takes job 2, and
+    // stops at job 5, whose label it does not want; the thread runs it, then job 6.
+    assert_eq!(next(&events), Event::Done(3, Ok(300)));
+    assert_eq!(next(&events), Event::Done(1, Ok(10)));
+    assert_eq!(next(&events), Event::Done(2, Ok(1)));
+    assert_eq!(taken.recv().unwrap(), vec![2]);
+    assert_eq!(next(&events), Event::Done(5, Ok(500)));
+    assert_eq!(next(&events), Event::Done(6, Ok(600)));
+    assert_eq!(engine.completed(), 6);
+}

@@ -52,20 +52,23 @@ pub(super) fn lower_priority(increment: u8) {
     let _ = increment;
 }
 
-/// Runs one job, its panic caught: the thread and the pool go on.
+/// Runs one job on thread `number`, its panic caught: the thread and the pool go on. None
+/// when the job relayed its end (`Ctx::relay`) and did not panic.
 pub(super) fn run<O: Send + 'static, S: Sink<O>>(
     shared: &Arc<Shared<O, S>>,
+    number: u32,
     job: Job<O>,
-) -> (u32, Outcome<O>) {
+) -> Option<(u32, Outcome<O>)> {
     let Job {
         id, token, work, ..
     } = job;
-    let ctx = Ctx::new(token.as_deref(), &shared.destroyed, Some(shared));
+    let ctx = Ctx::new(token.as_deref(), &shared.destroyed, Some(shared)).on_thread(number);
     let outcome = match catch_unwind(AssertUnwindSafe(|| work(&ctx))) {
+        Ok(_) if ctx.relayed() => return None,
         Ok(output) => Outcome::Finished(output),
         Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),
     };
-    (id, outcome)
+    Some((id, outcome))
 }
 
 /// What a panic said, for the error that reports it.
