@@ -4,6 +4,7 @@
 // https://rustup.rs) and a C compiler (gcc, clang or MSVC); nasm on PATH is optional and makes
 // JPEG faster.
 import { EventEmitter } from 'node:events'
+import type { MessagePort, ResourceLimits, SHARE_ENV, Worker } from 'node:worker_threads'
 
 /** The input and output of every task this build knows. */
 export interface Tasks {
@@ -243,6 +244,31 @@ export interface PoolOptions {
   maxQueue?: number | 'auto'
   /** Added to each thread's nice value (0..19, Linux; elsewhere ignored), as Piscina's option. Default 0. */
   niceIncrement?: number
+  /**
+   * The worker file whose exports `run` calls by default: an absolute path or a file: URL to a
+   * CommonJS or ES module (TypeScript where Node runs it). Default: none.
+   */
+  filename?: string | URL | null
+  /** The export `run` calls when it names none. Default `'default'` (the default export, or `module.exports`). */
+  name?: string
+  /** Given to every JS worker: `require('cisterna').workerData` there. */
+  workerData?: unknown
+  /** The JS workers' `process.env` (or `worker_threads.SHARE_ENV`). Default: a copy of this process's. */
+  env?: Record<string, string | undefined> | typeof SHARE_ENV
+  /** The JS workers' `process.argv` after the script. */
+  argv?: readonly string[]
+  /** The JS workers' Node options. Default: this process's. */
+  execArgv?: readonly string[]
+  /** Each JS worker's memory limits; a worker past them fails its task (ERR_WORKER_OUT_OF_MEMORY) and is replaced. */
+  resourceLimits?: ResourceLimits
+  /** Close the file descriptors a JS worker opened when it exits. Default true. */
+  trackUnmanagedFds?: boolean
+  /** Piscina's option, accepted at its meaning here only: a worker runs one task at a time. */
+  concurrentTasksPerWorker?: 1
+  /** Piscina's option, accepted at its meaning here only: tasks reach workers through the engine. */
+  atomics?: 'disabled'
+  /** Piscina's option, accepted at its meaning here only: times are always recorded. */
+  recordTiming?: true
 }
 
 /** The options in force, defaults filled in. */
@@ -252,7 +278,67 @@ export interface ResolvedPoolOptions {
   readonly idleTimeout: number
   readonly maxQueue: number
   readonly niceIncrement: number
+  /** The worker file as a file: URL, or null. */
+  readonly filename: string | null
+  readonly name: string
+  readonly workerData: unknown
+  readonly env: Record<string, string | undefined> | typeof SHARE_ENV | undefined
+  readonly argv: readonly string[] | undefined
+  readonly execArgv: readonly string[] | undefined
+  readonly resourceLimits: ResourceLimits | undefined
+  readonly trackUnmanagedFds: boolean
 }
+
+/** What a worker file's function receives after its data. */
+export interface TaskContext {
+  /** Aborts when the task is aborted or times out: stop, and the worker is not terminated. */
+  signal: AbortSignal
+}
+
+/** A worker file's exports, as `typeof import('./worker.js')` gives them. */
+export type WorkerExports = object
+
+/** A worker file's function (or a Promise of one, from a module with top-level await). */
+type WorkerFunctionOf<Export> = [Export] extends [never]
+  ? never
+  : Awaited<Export> extends (data: infer Data, context: TaskContext) => infer Result
+    ? { data: Data; result: Awaited<Result> }
+    : never
+
+/** The names of a worker file's exports that are functions. */
+export type ExportName<Exports> = {
+  [Name in keyof Exports & string]: WorkerFunctionOf<Exports[Name]> extends never ? never : Name
+}[keyof Exports & string]
+
+export interface WorkerRunOptions<Name extends string = string> {
+  /** The export to call. Default: the pool's `name` option, `'default'` unless set. */
+  name?: Name
+  /** The worker file, in place of the pool's; `null` runs a native task by `name`. */
+  filename?: string | URL
+  /** Aborting rejects with ERR_ABORTED; a running function sees its `signal` abort, and its worker is terminated if it has not settled 100 ms later. */
+  signal?: AbortSignal | null
+  /** Higher runs first, native and JS tasks in one queue. Default 0. */
+  priority?: number
+  /** Milliseconds; then ERR_TIMEOUT, as `signal`. */
+  timeout?: number
+  /** ArrayBuffers and MessagePorts (or views) to transfer to the worker instead of copying. */
+  transferList?: ReadonlyArray<ArrayBufferLike | ArrayBufferView | MessagePort>
+}
+
+/** A value `move()` marked to be transferred, to a worker or back from one. */
+export interface Moved<Value> {
+  readonly value: Value
+  readonly transferList: readonly unknown[]
+}
+
+/** Piscina's `move()`: hand an ArrayBuffer, a view on one or a MessagePort over without a copy. */
+export declare function move<Value extends ArrayBufferLike | ArrayBufferView | MessagePort>(value: Value): Moved<Value>
+export declare function move<Value>(value: Value): Value
+/** True inside a pool's JS worker. */
+export declare const isWorkerThread: boolean
+/** Inside a pool's JS worker, the pool's `workerData`. */
+export declare const workerData: unknown
+export declare const version: string
 
 export interface RunOptions<Name extends TaskName = TaskName> {
   name: Name
@@ -313,6 +399,7 @@ export type ErrorCode =
   | 'ERR_FILE_NOT_FOUND'
   | 'ERR_FILE_READ'
   | 'ERR_FILE_WRITE'
+  | 'ERR_WORKER_EXITED'
 
 /** What every rejection of `run` is. */
 export interface PoolError extends Error {
@@ -324,11 +411,26 @@ export interface PoolEvents {
   drain: []
   /** Every thread has a task running or waiting for it: a new task would queue (`needsDrain` is true). */
   needsDrain: []
-  /** A fault outside any one task (a thread could not start); its `code` is `ERR_POOL_FAULT`. */
-  error: [Error & { code: 'ERR_POOL_FAULT' }]
+  /** A fault outside any one task (a thread could not start, a JS worker threw while idle). */
+  error: [Error & { code?: string }]
+  /** What a JS worker posted on its `parentPort`. */
+  message: [unknown]
+  /** A JS worker started. */
+  workerCreate: [Worker]
+  /** A JS worker ended (its thread left, it crashed or exited, or the pool closed). */
+  workerDestroy: [Worker]
 }
 
-export declare class Pool extends EventEmitter {
+/**
+ * A pool of native threads. `Exports` types a worker file's functions for `run`:
+ * `new Pool<typeof import('./worker.js')>({ filename })`.
+ */
+export declare class Pool<Exports extends WorkerExports = {}> extends EventEmitter {
+  static move: typeof move
+  static isWorkerThread: boolean
+  static workerData: unknown
+  static version: string
+
   constructor(options?: number | PoolOptions)
 
   /** Queues one task; hash with `encoding: 'buffer'` gives a Buffer, any other a string. */
@@ -358,6 +460,15 @@ export declare class Pool extends EventEmitter {
   ): Promise<bigint>
   /** Queues one task. Never throws: every failure is a rejection with a `code` (PoolError). */
   run<Name extends TaskName>(data: TaskInput<Name>, name: Name | RunOptions<Name>): Promise<TaskOutput<Name>>
+  /**
+   * A worker file's function, by its export's name (the pool's `name` by default). A string as
+   * the second argument always names a native task. What the function throws rejects as it
+   * was thrown.
+   */
+  run<Name extends ExportName<Exports> = 'default' & ExportName<Exports>>(
+    data: WorkerFunctionOf<Exports[Name]>['data'] | Moved<WorkerFunctionOf<Exports[Name]>['data']>,
+    options?: WorkerRunOptions<Name>,
+  ): Promise<WorkerFunctionOf<Exports[Name]>['result']>
 
   /**
    * Takes no more tasks and lets running ones finish; queued ones finish too, or with
@@ -370,6 +481,8 @@ export declare class Pool extends EventEmitter {
 
   /** The native threads alive now, one entry each (Piscina lists its Workers here). */
   readonly threads: readonly NativeThread[]
+  /** The JS workers alive now, one per pool thread that has run a worker file's task. */
+  readonly workers: readonly Worker[]
   readonly maxThreads: number
   readonly minThreads: number
   /** Milliseconds since the pool was made. */

@@ -5,10 +5,15 @@
 
 const { EventEmitter } = require('node:events')
 const os = require('node:os')
+const path = require('node:path')
 const { performance } = require('node:perf_hooks')
+const workerThreads = require('node:worker_threads')
 const errors = require('./lib/errors.js')
 const BUILDERS = require('./lib/builders.js')
-const { isMarkedAsUntransferable } = require('node:worker_threads')
+const outcome = require('./lib/outcome.js')
+const { JsWorkers } = require('./lib/workers.js')
+const { version } = require('./package.json')
+const { isMarkedAsUntransferable } = workerThreads
 const {
   NativePool,
   taskNames,
@@ -20,7 +25,11 @@ const {
   TASK_CANCELLABLE,
   TASK_HANDED_OVER,
   TASK_REPORTS_PROGRESS,
+  TASK_DATA_BY_PORT,
 } = require('./lib/native.js')
+
+/** Inside a JS worker of a pool: what its worker files see of `require('cisterna')`. */
+const inWorker = !workerThreads.isMainThread && workerThreads.workerData?.cisterna !== undefined
 
 const TASKS = Object.freeze(taskNames())
 const TASK_NUMBER = new Map(TASKS.map((name, number) => [name, number]))
@@ -35,6 +44,8 @@ const RESULT_BUILDERS = resultBuilders().map((builder) => (builder == null ? und
 const MAX_ID = 0x3fffffff
 /** A batch this large is submitted at once, so threads start before the loop that fills it ends. */
 const BATCH_CAPACITY = 4096
+/** The data of a worker file's task whose data goes through the port. */
+const EMPTY_PAYLOAD = Buffer.alloc(0)
 /** setTimeout's limit; a longer timeout is as good as none. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -56,6 +67,69 @@ function isCount(value, min) {
   return Number.isInteger(value) && value >= min
 }
 
+/**
+ * Piscina's options that have no meaning here, each refused with why, so that none is
+ * accepted and silently ignored. A value that asks for what cisterna does anyway passes.
+ */
+const REFUSED_OPTIONS = {
+  concurrentTasksPerWorker: [1, 'a worker runs one task at a time, as maxThreads budgets them'],
+  atomics: ['disabled', 'tasks reach workers through the native engine, not through Atomics'],
+  useAtomics: [false, 'tasks reach workers through the native engine, not through Atomics'],
+  recordTiming: [true, 'run and wait times are always recorded, on the native threads'],
+  taskQueue: [undefined, 'the queue is the native engine’s priority queue (use `priority`)'],
+  loadBalancer: [undefined, 'the native engine hands each task to the first free thread'],
+  workerHistogram: [undefined, 'per-worker histograms are not kept; stats() has them per task'],
+  closeTimeout: [undefined, 'close() waits for running tasks; destroy() stops them'],
+}
+
+const OPTION_NAMES = [
+  'maxThreads',
+  'minThreads',
+  'idleTimeout',
+  'maxQueue',
+  'niceIncrement',
+  'filename',
+  'name',
+  'workerData',
+  'env',
+  'argv',
+  'execArgv',
+  'resourceLimits',
+  'trackUnmanagedFds',
+  ...Object.keys(REFUSED_OPTIONS),
+]
+
+/** The caller's own options only: a polluted Object.prototype must not add any. */
+function ownOptions(options) {
+  const own = Object.create(null)
+  for (const key of OPTION_NAMES) {
+    if (Object.hasOwn(options, key)) own[key] = options[key]
+  }
+  return own
+}
+
+/** A worker file as `import()` takes it: a file: URL string; null for none. */
+function workerFileUrl(filename, where) {
+  if (filename === undefined || filename === null) return null
+  if (filename instanceof URL) filename = filename.href
+  if (typeof filename !== 'string' || filename.length === 0) {
+    throw errors.invalidType(`${where}: filename must be an absolute path or a file: URL, got ${String(filename)}`)
+  }
+  if (filename.startsWith('file:')) return filename
+  if (!path.isAbsolute(filename)) {
+    throw errors.invalidType(`${where}: filename must be an absolute path or a file: URL, got ${filename}`)
+  }
+  return require('node:url').pathToFileURL(filename).href
+}
+
+function isPlainRecord(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isStringList(value) {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string')
+}
+
 /** One merge of the user's options over the defaults, validated; throws ERR_INVALID_ARG. */
 function normalizeOptions(options) {
   if (options === undefined) options = {}
@@ -63,6 +137,7 @@ function normalizeOptions(options) {
   else if (typeof options !== 'object' || options === null) {
     throw errors.invalidType('new Pool(options): options must be a thread count or an object')
   }
+  options = ownOptions(options)
   const defaults = defaultOptions()
   const { maxThreads, minThreads, idleTimeout, maxQueue, niceIncrement } = options
   if (maxThreads !== undefined && !isCount(maxThreads, 1)) {
@@ -83,15 +158,48 @@ function normalizeOptions(options) {
   if (niceIncrement !== undefined && !(isCount(niceIncrement, 0) && niceIncrement <= 19)) {
     throw errors.outOfRange(`niceIncrement must be an integer from 0 to 19, got ${String(niceIncrement)}`)
   }
+  for (const [option, [allowed, why]] of Object.entries(REFUSED_OPTIONS)) {
+    if (options[option] !== undefined && options[option] !== allowed) {
+      throw errors.invalidType(`the ${option} option is not supported: ${why}`)
+    }
+  }
+  if (options.name !== undefined && typeof options.name !== 'string') {
+    throw errors.invalidType(`name must be the name of a worker file's export, got ${String(options.name)}`)
+  }
+  if (options.env !== undefined && !isPlainRecord(options.env) && options.env !== workerThreads.SHARE_ENV) {
+    throw errors.invalidType('env must be an object of variables, or worker_threads.SHARE_ENV')
+  }
+  for (const list of ['argv', 'execArgv']) {
+    if (options[list] !== undefined && !isStringList(options[list])) {
+      throw errors.invalidType(`${list} must be an array of strings`)
+    }
+  }
+  if (options.resourceLimits !== undefined && !isPlainRecord(options.resourceLimits)) {
+    throw errors.invalidType('resourceLimits must be an object, as worker_threads takes it')
+  }
+  if (options.trackUnmanagedFds !== undefined && typeof options.trackUnmanagedFds !== 'boolean') {
+    throw errors.invalidType('trackUnmanagedFds must be a boolean')
+  }
   const max = maxThreads ?? Math.max(defaults.maxThreads, minThreads ?? 0)
   const min = minThreads ?? Math.min(defaults.minThreads, max)
-  return Object.freeze({
-    maxThreads: max,
-    minThreads: min,
-    idleTimeout: idleTimeout ?? defaults.idleTimeout,
-    maxQueue: maxQueue === 'auto' ? max * max : (maxQueue ?? defaults.maxQueue),
-    niceIncrement: niceIncrement ?? defaults.niceIncrement,
-  })
+  // A record with no prototype: what the pool runs with, and nothing inherited.
+  return Object.freeze(
+    Object.assign(Object.create(null), {
+      maxThreads: max,
+      minThreads: min,
+      idleTimeout: idleTimeout ?? defaults.idleTimeout,
+      maxQueue: maxQueue === 'auto' ? max * max : (maxQueue ?? defaults.maxQueue),
+      niceIncrement: niceIncrement ?? defaults.niceIncrement,
+      filename: workerFileUrl(options.filename, 'new Pool(options)'),
+      name: options.name ?? 'default',
+      workerData: options.workerData,
+      env: options.env,
+      argv: options.argv,
+      execArgv: options.execArgv,
+      resourceLimits: options.resourceLimits,
+      trackUnmanagedFds: options.trackUnmanagedFds ?? true,
+    }),
+  )
 }
 
 function isAbortSignal(value) {
@@ -123,6 +231,8 @@ class PendingTask {
     this.onAbort = undefined
     /** The caller's `onProgress`, called with 0..1 while the task runs. */
     this.onProgress = undefined
+    /** A worker file's task: its result comes serialized (lib/outcome.js). */
+    this.js = false
   }
 }
 
@@ -152,7 +262,8 @@ function handOver(data, transferList) {
 class SubmitBatch {
   constructor() {
     this.ids = new Uint32Array(BATCH_CAPACITY)
-    this.taskNumbers = new Uint8Array(BATCH_CAPACITY)
+    /** A native task's number in TASKS, or a worker file's function's (`addFunction`). */
+    this.taskNumbers = new Uint32Array(BATCH_CAPACITY)
     this.priorities = new Float64Array(BATCH_CAPACITY)
     /** Each task's TASK_* bits: cancellable, handed over, reports progress. */
     this.flags = new Uint8Array(BATCH_CAPACITY)
@@ -195,10 +306,19 @@ class Pool extends EventEmitter {
   #native
   #options
   #started = performance.now()
-  /** By task number: tasks resolved, counted in a typed array on the hot path ... */
-  #resolved = new Float64Array(TASKS.length)
+  /** By task number (native tasks, then worker files' functions): tasks resolved ... */
+  #resolved = TASKS.map(() => 0)
   /** ... and tasks rejected, by error code. */
   #rejected = TASKS.map(() => new Map())
+  /** Worker files' functions: `${url}\n${name}` → task number, and by number − TASKS.length, their names. */
+  #functionNumbers = new Map()
+  #functions = []
+  /** The JS workers, made when a pool thread first asks for one. */
+  #js = undefined
+  /** Worker files' results that come through a worker's port: those waiting for it (id → task) ... */
+  #awaitingPort = new Map()
+  /** ... and those that came first (id → value). */
+  #cameByPort = new Map()
   /** Every thread has a task running or promised: `'needsDrain'` was emitted, `'drain'` is due. */
   #saturated = false
   /** id → PendingTask, from `run` until the native result (or refusal) arrives. */
@@ -217,6 +337,14 @@ class Pool extends EventEmitter {
   /** Settles once the threads have exited after close/destroy. */
   #exited = undefined
   #resolveExited = undefined
+
+  /** Piscina's `move()`: hand an ArrayBuffer, view or MessagePort to the worker (or back) without a copy. */
+  static move = outcome.move
+  /** True inside a pool's JS worker. */
+  static isWorkerThread = inWorker
+  /** Inside a pool's JS worker, the pool's `workerData`. */
+  static workerData = inWorker ? workerThreads.workerData.workerData : undefined
+  static version = version
 
   constructor(options) {
     super()
@@ -241,18 +369,44 @@ class Pool extends EventEmitter {
     let onProgress
     if (typeof options === 'string') {
       name = options
-    } else if (typeof options === 'object' && options !== null) {
-      ;({ name, signal, timeout, transferList, onProgress } = options)
-      if (options.priority !== undefined) priority = options.priority
+    } else if ((typeof options === 'object' && options !== null) || options === undefined) {
+      ;({ name, signal, timeout, transferList, onProgress } = options ?? {})
+      if (options?.priority !== undefined) priority = options.priority
     } else {
       return Promise.reject(
         errors.invalidType(
-          'run(data, name) needs a task name, or { name, signal, priority, timeout, transferList, onProgress }',
+          'run(data, name) needs a task name, or { filename, name, signal, priority, timeout, transferList, onProgress }',
         ),
       )
     }
-    const number = TASK_NUMBER.get(name)
-    if (number === undefined) return Promise.reject(errors.unknownTask(name, TASKS))
+    // A string names a native task; options name an export of the worker file in effect
+    // (their own `filename`, else the pool's), or a native task where no file is.
+    let filename = null
+    if (typeof options !== 'string') {
+      try {
+        filename =
+          options !== undefined && Object.hasOwn(options, 'filename')
+            ? workerFileUrl(options.filename, 'run(data, options)')
+            : this.#options.filename
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
+    if (filename === null && options === undefined) {
+      return Promise.reject(
+        errors.invalidType('run(data, name) needs a task name, or a worker file (the pool’s filename option)'),
+      )
+    }
+    let number
+    if (filename !== null) {
+      if (name !== undefined && typeof name !== 'string') {
+        return Promise.reject(errors.invalidType(`name must be the name of an export, got ${String(name)}`))
+      }
+      number = this.#functionNumber(filename, name ?? this.#options.name)
+    } else {
+      number = TASK_NUMBER.get(name)
+      if (number === undefined) return Promise.reject(errors.unknownTask(name, TASKS))
+    }
     if (typeof priority !== 'number' || Number.isNaN(priority)) {
       return Promise.reject(errors.invalidType(`priority must be a number, got ${String(priority)}`))
     }
@@ -270,7 +424,24 @@ class Pool extends EventEmitter {
     const timed = timeout !== undefined && timeout <= MAX_TIMER_MS
     let flags = signal != null || timed ? TASK_CANCELLABLE : 0
     if (onProgress != null) flags |= TASK_REPORTS_PROGRESS
-    if (transferList !== undefined) {
+    let byPort
+    if (filename !== null) {
+      // Cloned now, so that changing `data` after `run` cannot change the task, as with
+      // postMessage; what is moved goes through the worker's port when it takes the task.
+      if (outcome.isMoved(data))
+        byPort = { data: data.value, transferList: [...data.transferList, ...(transferList ?? [])] }
+      else if (transferList !== undefined) byPort = { data, transferList }
+      if (byPort !== undefined) {
+        flags |= TASK_DATA_BY_PORT
+        data = EMPTY_PAYLOAD
+      } else {
+        try {
+          data = outcome.pack(data)
+        } catch (error) {
+          return Promise.reject(errors.invalidType(`data cannot be cloned to a worker: ${error.message}`))
+        }
+      }
+    } else if (transferList !== undefined) {
       try {
         data = handOver(data, transferList)
       } catch (error) {
@@ -289,6 +460,8 @@ class Pool extends EventEmitter {
       task.reject = reject
     })
     task.onProgress = onProgress ?? undefined
+    task.js = filename !== null
+    if (byPort !== undefined) this.#jsWorkers().keepData(id, byPort.data, byPort.transferList)
     this.#pending.set(id, task)
     if (!this.#saturated && this.#pending.size >= this.#options.maxThreads) {
       this.#saturated = true
@@ -301,15 +474,40 @@ class Pool extends EventEmitter {
     }
     if (timed) task.timer = setTimeout(() => this.#cancel(id, task, errors.timedOut(timeout)), timeout)
 
-    // Primitives cannot change, so they wait for the tick's batch; an object is read now,
-    // so that reusing or changing it after `run` returns cannot change this task.
-    if (this.#batch.add(id, number, priority, flags, data) || (typeof data === 'object' && data !== null)) {
+    // Primitives cannot change, so they wait for the tick's batch, as a worker file's data,
+    // serialized already, does; an object is read now, so that reusing or changing it after
+    // `run` returns cannot change this task.
+    if (this.#batch.add(id, number, priority, flags, data) || (!task.js && typeof data === 'object' && data !== null)) {
       this.#flush()
     } else if (!this.#flushQueued) {
       this.#flushQueued = true
       queueMicrotask(this.#flush)
     }
     return promise
+  }
+
+  /** The task number of export `name` of the worker file `url`, made known to the native side once. */
+  #functionNumber(url, name) {
+    const key = `${url}\n${name}`
+    let number = this.#functionNumbers.get(key)
+    if (number === undefined) {
+      number = this.#native.addFunction(url, name)
+      this.#functionNumbers.set(key, number)
+      this.#functions.push({ url, name })
+      this.#resolved.push(0)
+      this.#rejected.push(new Map())
+    }
+    return number
+  }
+
+  #jsWorkers() {
+    this.#js ??= new JsWorkers(this.#native, this.#options, {
+      emit: (event, ...args) => this.emit(event, ...args),
+      fault: (error) => this.#faultError(error),
+      failRunning: (id, error) => this.#rejectEarly(this.#pending.get(id), error),
+      portResult: (id, value) => this.#onPortResult(id, value),
+    })
+    return this.#js
   }
 
   /**
@@ -359,6 +557,7 @@ class Pool extends EventEmitter {
     } catch (error) {
       return Promise.reject(errors.internal(error))
     }
+    this.#js?.terminateAll()
     return this.#exited
   }
 
@@ -369,6 +568,11 @@ class Pool extends EventEmitter {
   /** The native threads alive now, one entry each, as Piscina lists its Workers. */
   get threads() {
     return this.#native.threads.map((threadId) => new NativeThread(threadId))
+  }
+
+  /** The JS workers alive now, one per pool thread that has run a worker file's task. */
+  get workers() {
+    return this.#js?.workers ?? []
   }
 
   get maxThreads() {
@@ -431,11 +635,24 @@ class Pool extends EventEmitter {
     }
     const times = this.#native.timesByTask(bounds)
     const stats = {}
-    TASKS.forEach((name, number) => {
+    this.#taskLabels().forEach((label, number) => {
       const outcomes = { ok: this.#resolved[number], ...Object.fromEntries(this.#rejected[number]) }
-      stats[name] = { outcomes, ...times[number] }
+      stats[label] = { outcomes, ...times[number] }
     })
     return stats
+  }
+
+  /**
+   * By task number, the name `stats()` uses: a native task's, or a worker file function's
+   * export name; `url#name` where that name is taken (by a native task or another file).
+   */
+  #taskLabels() {
+    const taken = new Map()
+    for (const { name } of this.#functions) taken.set(name, (taken.get(name) ?? 0) + 1)
+    const labels = this.#functions.map(({ url, name }) =>
+      TASK_NUMBER.has(name) || taken.get(name) > 1 ? `${url}#${name}` : name,
+    )
+    return [...TASKS, ...labels]
   }
 
   get tasks() {
@@ -467,7 +684,9 @@ class Pool extends EventEmitter {
     if (rejected != null) {
       for (const { index, kind, message, error } of rejected) {
         const id = ids[index]
-        this.#rejectEarly(this.#pending.get(id), error ?? errors.fromNative(kind, message))
+        const task = this.#pending.get(id)
+        if (task?.js) this.#js?.forgetData(id)
+        this.#rejectEarly(task, error ?? errors.fromNative(kind, message))
         this.#pending.delete(id)
       }
     }
@@ -480,10 +699,17 @@ class Pool extends EventEmitter {
     this.#rejectEarly(task, error)
     // The native side must know the task before it can cancel it.
     if (this.#batch.count > 0) this.#flush()
+    let queued
     try {
-      this.#native.cancel(id)
+      queued = this.#native.cancel(id)
     } catch (error) {
       this.#fault(errors.internal(error).message)
+      return
+    }
+    if (task.js) {
+      this.#js?.forgetData(id)
+      this.#awaitingPort.delete(id)
+      if (!queued) this.#js?.stop(id, error.cause ?? error)
     }
   }
 
@@ -503,7 +729,9 @@ class Pool extends EventEmitter {
   #fail(task, error) {
     this.#release(task)
     const rejected = this.#rejected[task.number]
-    rejected.set(error.code, (rejected.get(error.code) ?? 0) + 1)
+    // A worker file's function may throw anything; what has no code is counted as `error`.
+    const code = typeof error?.code === 'string' ? error.code : 'error'
+    rejected.set(code, (rejected.get(code) ?? 0) + 1)
     task.reject(error)
   }
 
@@ -524,7 +752,14 @@ class Pool extends EventEmitter {
       this.#fault(errors.internal(error).message)
       return
     }
-    const [values, exited, faults] = drained
+    const [values, exited, faults, workersWanted, threadsLeft] = drained
+    if (workersWanted != null) {
+      const workers = this.#jsWorkers()
+      for (const thread of workersWanted) workers.start(thread)
+    }
+    if (threadsLeft != null && this.#js !== undefined) {
+      for (const thread of threadsLeft) this.#js.left(thread)
+    }
     const pending = this.#pending
     for (let index = 0; index < values.length; index++) {
       const id = ids[index]
@@ -543,6 +778,8 @@ class Pool extends EventEmitter {
       if (task.settled) continue
       if (kind !== RESULT_KIND) {
         this.#fail(task, errors.fromNative(kind, values[index]))
+      } else if (task.js) {
+        this.#settleFromWorker(id, task, values[index])
       } else if (task.ResultBuilder === undefined) {
         this.#succeed(task, values[index])
       } else {
@@ -556,7 +793,41 @@ class Pool extends EventEmitter {
       this.#saturated = false
       this.emit('drain')
     }
-    if (exited) this.#resolveExited()
+    if (exited) {
+      if (this.#js === undefined) this.#resolveExited()
+      else this.#js.terminateAll().then(this.#resolveExited)
+    }
+  }
+
+  /** A worker file's task ended: its outcome as the worker serialized it. */
+  #settleFromWorker(id, task, packed) {
+    let tag = outcome.RETURNED
+    let value
+    try {
+      if (typeof packed === 'string') value = JSON.parse(packed)
+      else [tag, value] = outcome.decode(packed)
+    } catch (error) {
+      this.#fail(task, errors.taskFailed(`the worker's result could not be read: ${error.message}`))
+      return
+    }
+    if (tag === outcome.RETURNED) this.#succeed(task, value)
+    else if (tag === outcome.THREW) this.#fail(task, outcome.errorFrom(value))
+    else if (this.#cameByPort.has(id)) {
+      const moved = this.#cameByPort.get(id)
+      this.#cameByPort.delete(id)
+      this.#succeed(task, moved)
+    } else this.#awaitingPort.set(id, task)
+  }
+
+  /** A result a worker moved through its port; its task's end may come before or after. */
+  #onPortResult(id, value) {
+    const task = this.#awaitingPort.get(id)
+    if (task === undefined) {
+      if (this.#pending.has(id)) this.#cameByPort.set(id, value)
+      return
+    }
+    this.#awaitingPort.delete(id)
+    if (!task.settled) this.#succeed(task, value)
   }
 
   /**
@@ -601,6 +872,12 @@ class Pool extends EventEmitter {
     }
   }
 
+  /** A worker's error outside any task: the `error` event, or a warning if no one listens. */
+  #faultError(error) {
+    if (this.listenerCount('error') > 0) this.emit('error', error)
+    else process.emitWarning(error)
+  }
+
   /** A fault outside any one task: the `error` event, or a warning if no one listens. */
   #fault(message) {
     const error = new Error(message)
@@ -610,4 +887,10 @@ class Pool extends EventEmitter {
   }
 }
 
-module.exports = { Pool }
+module.exports = {
+  Pool,
+  move: outcome.move,
+  isWorkerThread: inWorker,
+  workerData: Pool.workerData,
+  version,
+}

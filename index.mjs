@@ -1,4 +1,4 @@
 import cisterna from './index.js'
 
-export const { Pool } = cisterna
+export const { Pool, move, isWorkerThread, workerData, version } = cisterna
 export default cisterna

@@ -18,6 +18,7 @@ const expected = {
   FileNotFound: ['ERR_FILE_NOT_FOUND', Error],
   FileRead: ['ERR_FILE_READ', Error],
   FileWrite: ['ERR_FILE_WRITE', Error],
+  WorkerExited: ['ERR_WORKER_EXITED', Error],
 }
 
 test('each native failure kind maps to its code and error class', (t) => {

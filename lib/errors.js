@@ -24,6 +24,13 @@ const poolClosed = (message = 'the pool is closed') => withCode(Error, 'ERR_POOL
 const timedOut = (ms) => withCode(Error, 'ERR_TIMEOUT', `the task timed out after ${ms} ms`)
 const taskFailed = (message) => withCode(Error, 'ERR_TASK_FAILED', message)
 
+/** The JS worker running a task exited (crash, `process.exit`, `resourceLimits`), or could not start. */
+function workerExited(message, cause) {
+  const error = withCode(Error, 'ERR_WORKER_EXITED', message)
+  if (cause !== undefined) error.cause = cause
+  return error
+}
+
 /** Data past a bound of a service's policy (`cisterna/limits`): `code` names the bound, `limit` is its value. */
 function limitExceeded(code, message, limit) {
   const error = withCode(RangeError, code, message)
@@ -73,6 +80,7 @@ module.exports = {
   timedOut,
   aborted,
   taskFailed,
+  workerExited,
   limitExceeded,
   internal,
   fromNative,

@@ -52,6 +52,8 @@ kinds! {
     FileRead = 10 => "ERR_FILE_READ", "Error";
     /// An output file could not be written.
     FileWrite = 11 => "ERR_FILE_WRITE", "Error";
+    /// The JS worker running the task exited (`process.exit`, a crash, its `resourceLimits`).
+    WorkerExited = 12 => "ERR_WORKER_EXITED", "Error";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

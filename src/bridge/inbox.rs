@@ -2,16 +2,13 @@
 //! thread takes them in batches. The ThreadsafeFunction is only a wake-up, called when
 //! the inbox goes from empty to non-empty, so a million tiny jobs are a few thousand
 //! wake-ups rather than a million.
-//!
-//! We use the raw Node-API here because napi-rs's ThreadsafeFunction boxes a payload
-//! on every call and has no supported way to ref/unref it as work comes and goes.
 
+use super::wakeup::Wakeup;
 use crate::pool::{Outcome, Sink};
 use crate::tasks::{Encode, Line, TaskResult};
-use napi::{check_status, sys, Env};
+use napi::{sys, Env};
 use parking_lot::Mutex;
 use std::cell::Cell;
-use std::ptr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,6 +31,10 @@ struct Waiting {
     exited: bool,
     /// Faults outside any one job, for the pool's `error` event.
     faults: Vec<String>,
+    /// Pool threads that need a JS worker to run a worker file's job, by number.
+    workers_wanted: Vec<u32>,
+    /// Pool threads that left their loop, by number: their JS workers, if any, can go.
+    threads_left: Vec<u32>,
     /// The ThreadsafeFunction was released (after exit) or closed by Node (teardown):
     /// it must not be called again.
     wakeup_gone: bool,
@@ -41,7 +42,11 @@ struct Waiting {
 
 impl Waiting {
     fn is_empty(&self) -> bool {
-        self.delivered.is_empty() && !self.exited && self.faults.is_empty()
+        self.delivered.is_empty()
+            && !self.exited
+            && self.faults.is_empty()
+            && self.workers_wanted.is_empty()
+            && self.threads_left.is_empty()
     }
 }
 
@@ -50,54 +55,23 @@ pub struct Drained {
     pub delivered: Vec<Delivered>,
     pub exited: bool,
     pub faults: Vec<String>,
+    pub workers_wanted: Vec<u32>,
+    pub threads_left: Vec<u32>,
 }
 
 pub struct Inbox {
     waiting: Mutex<Waiting>,
-    wakeup: sys::napi_threadsafe_function,
+    /// Called only while `wakeup_gone` is false, checked under the lock that sets it.
+    wakeup: Wakeup,
 }
-
-// SAFETY: `wakeup` is only passed to napi_call_threadsafe_function, which Node-API
-// documents as callable from any thread, and only while `wakeup_gone` is false, checked
-// under the lock that `mark_wakeup_gone` takes.
-unsafe impl Send for Inbox {}
-// SAFETY: as for Send: the one raw field is used only through that thread-safe call.
-unsafe impl Sync for Inbox {}
 
 impl Inbox {
     /// Makes the pool's ThreadsafeFunction around `wake`, unreferenced: an idle pool
     /// must not keep the process alive.
     pub fn new(env: &Env, wake: sys::napi_value) -> napi::Result<Self> {
-        let mut name = ptr::null_mut();
-        let mut wakeup = ptr::null_mut();
-        // SAFETY: called on the main thread with its live env; `wake` is a function
-        // (checked by the caller); with no call_js_cb, Node calls `wake()` with no
-        // arguments, and we pass no data, context or finalizer that could dangle.
-        unsafe {
-            check_status!(sys::napi_create_string_utf8(
-                env.raw(),
-                c"cisterna".as_ptr(),
-                8,
-                &mut name
-            ))?;
-            check_status!(sys::napi_create_threadsafe_function(
-                env.raw(),
-                wake,
-                ptr::null_mut(),
-                name,
-                0,
-                1,
-                ptr::null_mut(),
-                None,
-                ptr::null_mut(),
-                None,
-                &mut wakeup,
-            ))?;
-            check_status!(sys::napi_unref_threadsafe_function(env.raw(), wakeup))?;
-        }
         Ok(Self {
             waiting: Mutex::new(Waiting::default()),
-            wakeup,
+            wakeup: Wakeup::new(env, wake, false, None)?,
         })
     }
 
@@ -114,15 +88,7 @@ impl Inbox {
     fn wake(&self, waiting: &Waiting) {
         if !waiting.wakeup_gone {
             // SAFETY: the function is alive while `wakeup_gone` is false (see above).
-            // Non-blocking on an unbounded queue never blocks; napi_closing during
-            // teardown is expected and harmless.
-            unsafe {
-                sys::napi_call_threadsafe_function(
-                    self.wakeup,
-                    ptr::null_mut(),
-                    sys::ThreadsafeFunctionCallMode::nonblocking,
-                );
-            }
+            unsafe { self.wakeup.call() }
         }
     }
 
@@ -139,6 +105,8 @@ impl Inbox {
         // The exit follows every result, so it is handed over only with the last of them.
         let exited = waiting.delivered.is_empty() && std::mem::take(&mut waiting.exited);
         let faults = std::mem::take(&mut waiting.faults);
+        let workers_wanted = std::mem::take(&mut waiting.workers_wanted);
+        let threads_left = std::mem::take(&mut waiting.threads_left);
         if !waiting.is_empty() {
             self.wake(&waiting);
         }
@@ -146,6 +114,8 @@ impl Inbox {
             delivered,
             exited,
             faults,
+            workers_wanted,
+            threads_left,
         }
     }
 
@@ -158,9 +128,9 @@ impl Inbox {
         // SAFETY: main thread, live env, function not released (checked under the lock).
         unsafe {
             if referenced {
-                sys::napi_ref_threadsafe_function(env.raw(), self.wakeup);
+                sys::napi_ref_threadsafe_function(env.raw(), self.wakeup.raw());
             } else {
-                sys::napi_unref_threadsafe_function(env.raw(), self.wakeup);
+                sys::napi_unref_threadsafe_function(env.raw(), self.wakeup.raw());
             }
         }
     }
@@ -173,7 +143,7 @@ impl Inbox {
             // SAFETY: the function is alive (flag was false) and released exactly once.
             unsafe {
                 sys::napi_release_threadsafe_function(
-                    self.wakeup,
+                    self.wakeup.raw(),
                     sys::ThreadsafeFunctionReleaseMode::release,
                 );
             }
@@ -198,12 +168,21 @@ impl Sink<TaskResult> for std::sync::Arc<Inbox> {
     fn fault(&self, message: String) {
         self.post(|waiting| waiting.faults.push(message));
     }
+
+    fn thread_left(&self, number: u32) {
+        self.post(|waiting| waiting.threads_left.push(number));
+    }
 }
 
 impl Inbox {
     /// What job `id` hands back, in order: its parts and progress come before its end.
     fn send(&self, id: u32, delivery: Delivery) {
         self.post(|waiting| waiting.delivered.push((id, delivery)));
+    }
+
+    /// Asks the main thread for a JS worker for pool thread `number`.
+    pub fn want_worker(&self, number: u32) {
+        self.post(|waiting| waiting.workers_wanted.push(number));
     }
 
     /// A wake-up with nothing to take: `drain` hands back an empty batch. If the inbox is

@@ -4,15 +4,18 @@
 //! come back through the inbox, many per wake-up, through `drain()`.
 
 mod inbox;
+mod js_workers;
+mod wakeup;
 
 use crate::error::{Failure, Kind};
 use crate::js::{self, Decoder};
 use crate::pool::{
-    panic_message, CancelToken, CancelledWhile, Config, Engine, Job, LabelTimes, Outcome, Refusal,
-    Shutdown, Timing,
+    panic_message, CancelToken, CancelledWhile, Config, Ctx, Engine, Job, LabelTimes, Outcome,
+    Refusal, Relayed, Shutdown, Timing, Work,
 };
 use crate::tasks::{registry, Registered, TaskResult};
 use inbox::{Delivery, Drained, Inbox, JobLine};
+use js_workers::{JsJobs, Packed, Payload};
 use napi::bindgen_prelude::{Array, JsValue, Uint32ArraySlice, Uint8ArraySlice, Unknown};
 use napi::{sys, Env, ValueType};
 use napi_derive::napi;
@@ -50,6 +53,11 @@ pub const TASK_HANDED_OVER: u8 = 2;
 /// `submit`'s flag bit for a task whose caller wants its progress (`onProgress`).
 #[napi]
 pub const TASK_REPORTS_PROGRESS: u8 = 4;
+
+/// `submit`'s flag bit for a worker file's task whose data goes through its worker's port
+/// (it has a `transferList`, or was `move`d): the engine carries no data for it.
+#[napi]
+pub const TASK_DATA_BY_PORT: u8 = 8;
 
 /// Most finished jobs turned into JS values in one `drain()`, so that a flood of results
 /// still lets timers and I/O run between batches; JS sizes the arrays `drain` fills to it.
@@ -126,6 +134,10 @@ pub struct Rejected {
 struct Core {
     engine: PoolEngine,
     inbox: Arc<Inbox>,
+    /// The worker files' jobs and the JS workers that run them.
+    js: Arc<JsJobs>,
+    /// The key JS workers attach to this pool with.
+    pool_key: u32,
     /// The cleanup hook ran: Node has closed the ThreadsafeFunction and the hook is gone.
     torn_down: AtomicBool,
 }
@@ -147,6 +159,10 @@ impl Core {
     /// in whatever order the ways in come.
     fn shut_down(&self, how: Shutdown, until: Until) {
         self.engine.shut_down(how);
+        if how == Shutdown::Destroy {
+            // No pool thread may wait for a JS worker that is being terminated.
+            self.js.abandon_all();
+        }
         if until == Until::Ended {
             self.engine.join();
             self.inbox.release();
@@ -220,9 +236,17 @@ impl NativePool {
             },
             Arc::clone(&inbox),
         );
+        let js = Arc::new(JsJobs::new(
+            REGISTRY.len(),
+            engine.relay(),
+            Arc::clone(&inbox),
+        ));
+        let pool_key = js_workers::register(&js);
         let core = Arc::new(Core {
             engine,
             inbox,
+            js,
+            pool_key,
             torn_down: AtomicBool::new(false),
         });
         let hook_data = Arc::into_raw(Arc::clone(&core)) as *mut c_void;
@@ -250,14 +274,15 @@ impl NativePool {
     }
 
     /// Queues the first `data.length` tasks of a batch. `tasks` holds each task's number
-    /// in `taskNames()`; `flags` holds each task's `TASK_*` bits; `priorities` and `flags`
-    /// are null when all are 0.
+    /// in `taskNames()`, or a worker file's function's (`addFunction`), whose data is what
+    /// `pack` in `lib/outcome.js` made of it; `flags` holds each task's `TASK_*` bits; `priorities`
+    /// and `flags` are null when all are 0.
     #[napi(catch_unwind)]
     pub fn submit(
         &mut self,
         env: Env,
         ids: &[u32],
-        tasks: &[u8],
+        tasks: &[u32],
         priorities: Option<&[f64]>,
         flags: Option<&[u8]>,
         data: Array,
@@ -270,14 +295,20 @@ impl NativePool {
         }
         let mut rejected = Vec::new();
         let mut jobs = Vec::with_capacity(count);
+        let mut payloads = Vec::new();
+        let function_labels = REGISTRY.len()..REGISTRY.len() + self.core.js.function_count();
         for index in 0..count {
             let id = ids[index];
             let flag = flags.and_then(|f| f.get(index).copied()).unwrap_or(0);
             let mut decoder = Decoder::new(&env, flag & TASK_HANDED_OVER != 0);
-            let prepared = match (
-                REGISTRY.get(tasks[index] as usize),
-                data.get::<Unknown>(index as u32)?,
-            ) {
+            let label = tasks[index] as usize;
+            let prepared = match (REGISTRY.get(label), data.get::<Unknown>(index as u32)?) {
+                (None, Some(value)) if function_labels.contains(&label) => self
+                    .prepare_js(&mut decoder, value, id, label, flag)
+                    .map(|(work, payload)| {
+                        payloads.push((id, payload));
+                        work
+                    }),
                 (Some(task), Some(value)) => {
                     let line = JobLine::new(
                         id,
@@ -311,9 +342,12 @@ impl NativePool {
                 id,
                 priority,
                 token,
-                label: tasks[index] as usize,
+                label,
                 work,
             });
+        }
+        if !payloads.is_empty() {
+            self.core.js.keep_payloads(payloads);
         }
         let accepted = jobs.len();
         let refused = self.core.engine.submit(jobs);
@@ -329,6 +363,9 @@ impl NativePool {
         };
         for (job, refusal) in &refused {
             self.tokens.remove(&job.id);
+            if self.core.js.is_js(job.label) {
+                self.core.js.forget_payload(job.id);
+            }
             if let Some(kept) = self.kept.remove(&job.id) {
                 js::release(&env, kept);
             }
@@ -356,7 +393,9 @@ impl NativePool {
         }
     }
 
-    /// Main thread, on each wake-up: the finished tasks as `[values, exited, faults]`.
+    /// Main thread, on each wake-up: the finished tasks as `[values, exited, faults,
+    /// workersWanted, threadsLeft]`, the last two the pool threads that need a JS worker
+    /// started and those that left (their workers can go), null when none.
     /// Task `i`'s id goes to `ids[i]` and its kind to `kinds[i]`: RESULT_KIND for a result,
     /// PART_KIND for a part of the result of a task still running, PROGRESS_KIND for how far
     /// it is (a number from 0 to 1), and a failure kind (with the
@@ -381,6 +420,8 @@ impl NativePool {
             delivered,
             exited,
             faults,
+            workers_wanted,
+            threads_left,
         } = self.core.inbox.take(limit);
         let count = delivered.len();
         let mut values = env.create_array(count as u32)?;
@@ -443,10 +484,12 @@ impl NativePool {
         } else {
             self.update_reference(env);
         }
-        let mut batch = env.create_array(3)?;
+        let mut batch = env.create_array(5)?;
         batch.set(0, values)?;
         batch.set(1, exited)?;
         batch.set(2, (!faults.is_empty()).then_some(faults))?;
+        batch.set(3, (!workers_wanted.is_empty()).then_some(workers_wanted))?;
+        batch.set(4, (!threads_left.is_empty()).then_some(threads_left))?;
         Ok(batch)
     }
 
@@ -498,7 +541,8 @@ impl NativePool {
         task_times(&self.core.engine.times(), None)
     }
 
-    /// Each task's times, in the order of `taskNames()`; with `bounds_ms`, each histogram
+    /// Each task's times, in the order of `taskNames()`, then each worker file function's
+    /// in the order `addFunction` made them known; with `bounds_ms`, each histogram
     /// also counts the durations up to each bound.
     #[napi(catch_unwind)]
     pub fn times_by_task(&self, bounds_ms: Option<Vec<f64>>) -> Vec<TaskTimes> {
@@ -509,11 +553,69 @@ impl NativePool {
                 .collect()
         });
         let mut by_label = self.core.engine.times_by_label();
-        by_label.resize_with(REGISTRY.len(), LabelTimes::default);
+        by_label.resize_with(
+            REGISTRY.len() + self.core.js.function_count(),
+            LabelTimes::default,
+        );
         by_label
             .iter()
             .map(|times| task_times(times, bounds.as_deref()))
             .collect()
+    }
+
+    /// A worker file's job: its packed data kept for the worker, and work that hands it
+    /// to the JS worker of the pool thread that takes it.
+    fn prepare_js(
+        &self,
+        decoder: &mut Decoder,
+        value: Unknown,
+        id: u32,
+        label: usize,
+        flags: u8,
+    ) -> Result<(Work<TaskResult>, Payload), Failure> {
+        let payload = Payload {
+            data: Packed::from_js(decoder, &value)?,
+            flags,
+        };
+        let js = Arc::downgrade(&self.core.js);
+        let work: Work<TaskResult> = Box::new(move |ctx: &Ctx| {
+            match js.upgrade() {
+                Some(js) => {
+                    js.run_on_thread(ctx, Relayed::running(id, label));
+                    // Dropped: the job ends through the relay.
+                    Err(Failure::cancelled())
+                }
+                None => Err(Failure::new(Kind::PoolClosed, "the pool is gone")),
+            }
+        });
+        Ok((work, payload))
+    }
+
+    /// Makes a worker file's function known: the number `submit` runs it by.
+    #[napi(catch_unwind)]
+    pub fn add_function(&self, filename: String, name: String) -> u32 {
+        self.core.js.add_function(filename, name) as u32
+    }
+
+    /// The key a JS worker attaches to this pool with.
+    #[napi(getter, catch_unwind)]
+    pub fn pool_key(&self) -> u32 {
+        self.core.pool_key
+    }
+
+    /// The JS worker of pool thread `thread` is gone: its jobs fail with `message`
+    /// (ERR_WORKER_EXITED). The id of the job it was running, if any.
+    #[napi(catch_unwind)]
+    pub fn worker_gone(&self, thread: u32, message: String) -> Option<u32> {
+        self.core
+            .js
+            .worker_gone(thread, Failure::new(Kind::WorkerExited, message))
+    }
+
+    /// The pool thread whose JS worker runs job `id`, if one does.
+    #[napi(catch_unwind)]
+    pub fn thread_running(&self, id: u32) -> Option<u32> {
+        self.core.js.thread_running(id)
     }
 
     /// A shutdown from JS: the process is kept alive until `drain` sees the threads gone.
