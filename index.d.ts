@@ -425,7 +425,7 @@ export interface PoolEvents {
  * A pool of native threads. `Exports` types a worker file's functions for `run`:
  * `new Pool<typeof import('./worker.js')>({ filename })`.
  */
-export declare class Pool<Exports extends WorkerExports = {}> extends EventEmitter {
+export declare class Pool<Exports extends WorkerExports = Record<never, never>> extends EventEmitter {
   static move: typeof move
   static isWorkerThread: boolean
   static workerData: unknown

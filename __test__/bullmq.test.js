@@ -190,6 +190,22 @@ redisTest(
   },
 )
 
+redisTest("on a pool with a worker file, a job's name is one of its exports", async (t) => {
+  const { name, queue, events, close } = await freshQueue()
+  const pool = new Pool({ maxThreads: 2, filename: path.join(__dirname, '..', 'examples', 'worker.js') })
+  const worker = new Worker(name, createProcessor(pool), { connection: redis.connection, concurrency: 4 })
+  const invoice = await queue.add('invoice', { number: 7, lines: [{ item: 'tea', quantity: 3, unitPrice: 250 }] })
+  const fib = await queue.add('fib', 20)
+  const bad = await queue.add('invoice', { lines: 'none' }, { attempts: 3, backoff: { type: 'fixed', delay: 10 } })
+  t.like(await invoice.waitUntilFinished(events), { subtotal: 750, total: 750 })
+  t.is(await fib.waitUntilFinished(events), 6765)
+  await t.throwsAsync(bad.waitUntilFinished(events), { message: /lines must be an array/ })
+  t.is((await queue.getJob(bad.id)).attemptsMade, 1, 'ERR_INVALID_ARG is not retried')
+  await worker.close()
+  await pool.close()
+  await close()
+})
+
 redisTest('a worker sent SIGTERM finishes its active jobs, closes, and leaves none active', async (t) => {
   const { name, queue, close } = await freshQueue()
   await queue.addBulk(Array.from({ length: 6 }, () => ({ name: 'fib', data: { n: 36, algorithm: 'recursive' } })))

@@ -1,5 +1,7 @@
 'use strict'
 const test = require('ava')
+const path = require('node:path')
+const { pathToFileURL } = require('node:url')
 const { Registry } = require('prom-client')
 const { Pool } = require('..')
 const { collectMetrics } = require('cisterna/prometheus')
@@ -58,4 +60,21 @@ test('two pools in one registry under two prefixes; bad buckets are ERR_INVALID_
   t.throws(() => collectMetrics(first, { register, buckets: [1, 0.5] }), { code: 'ERR_INVALID_ARG' })
   t.throws(() => collectMetrics(first, { register, prefix: 'images_' }), { message: /already been registered/ })
   await Promise.all([first.close(), second.close()])
+})
+
+test("a worker file's functions are labelled by their export's name", async (t) => {
+  const workerFile = path.join(__dirname, '..', 'examples', 'worker.js')
+  const pool = new Pool({ maxThreads: 2, filename: workerFile })
+  t.teardown(() => pool.destroy())
+  const register = new Registry()
+  collectMetrics(pool, { register })
+  await Promise.all(Array.from({ length: 5 }, (_, i) => pool.run(i, { name: 'fib' })))
+  await t.throwsAsync(pool.run({ lines: 'none' }, { name: 'invoice' }), { code: 'ERR_INVALID_ARG' })
+  await pool.run(10, 'fib')
+  const samples = parseExposition(await register.metrics())
+  // The file's fib shares its name with the native task: it is told apart by its file.
+  t.is(samples[`cisterna_tasks_total{task="${pathToFileURL(workerFile).href}#fib",outcome="ok"}`], 5)
+  t.is(samples['cisterna_tasks_total{task="fib",outcome="ok"}'], 1, 'the native fib')
+  t.is(samples['cisterna_tasks_total{task="invoice",outcome="ERR_INVALID_ARG"}'], 1)
+  t.is(samples['cisterna_task_duration_seconds_count{task="invoice"}'], 1)
 })

@@ -165,6 +165,28 @@ test('POST /password makes bcrypt hashes bcryptjs accepts, and /password/verify 
   }
 })
 
+test('POST /invoice runs the service’s own worker file: totals, escaped HTML, and its errors as 400', async (t) => {
+  const answer = await request(t.context.url, '/invoice', {
+    json: {
+      number: 'A<1>',
+      taxRate: 0.2,
+      lines: [
+        { item: 'tea & cake', quantity: 2, unitPrice: 350 },
+        { item: 'coffee', quantity: 1, unitPrice: 300 },
+      ],
+    },
+  })
+  t.is(answer.status, 200)
+  const { subtotal, tax, total, html } = await answer.json()
+  t.deepEqual([subtotal, tax, total], [1000, 200, 1200])
+  t.true(html.includes('Invoice A&lt;1&gt;') && html.includes('tea &amp; cake') && html.includes('Total 12.00'), html)
+  const bad = await request(t.context.url, '/invoice', {
+    json: { lines: [{ item: 'x', quantity: 1.5, unitPrice: 1 }] },
+  })
+  t.is(bad.status, 400)
+  t.is((await bad.json()).code, 'ERR_INVALID_ARG')
+})
+
 test('bad requests get their status and the pool code, and the server goes on', async (t) => {
   const url = t.context.url
   const tinyPng = await photo(20, 20, 'png')

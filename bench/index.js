@@ -10,7 +10,7 @@ const path = require('node:path')
 const { chart } = require('./chart.js')
 
 const results = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cisterna-bench-')), 'results.jsonl')
-for (const bench of ['pool.js', 'hash.js', 'password.js', 'csv.js', 'resize.js', 'parallel.js']) {
+for (const bench of ['pool.js', 'js-tasks.js', 'hash.js', 'password.js', 'csv.js', 'resize.js', 'parallel.js']) {
   execFileSync(process.execPath, [path.join(__dirname, bench)], {
     stdio: 'inherit',
     env: { ...process.env, BENCH_RESULTS: results },

@@ -14,6 +14,8 @@ const { Pool } = require('..')
 const { photo } = require('../fixtures/images.js')
 
 const TICK_MS = 10
+/** Your own code on the same pool: a worker file, as Piscina runs them. */
+const WORKER_FILE = path.join(__dirname, 'worker.js')
 
 function fibInline(n) {
   return n < 2 ? n : fibInline(n - 1) + fibInline(n - 2)
@@ -56,6 +58,12 @@ async function main() {
     {
       task: 'fib: 8 × recursive fib(32)',
       pool: times(8, () => pool.run({ n: 32, algorithm: 'recursive' }, 'fib')),
+      inline: times(8, async () => fibInline(32)),
+      usual: 'JS on the main thread',
+    },
+    {
+      task: 'your own JS: 8 × fib(32) from examples/worker.js',
+      pool: times(8, () => pool.run(32, { filename: WORKER_FILE, name: 'fib' })),
       inline: times(8, async () => fibInline(32)),
       usual: 'JS on the main thread',
     },

@@ -9,6 +9,7 @@
 // its task, and SIGTERM ends the process within GRACE_MS.
 
 const http = require('node:http')
+const path = require('node:path')
 const express = require('express')
 const client = require('prom-client')
 const { Pool } = require('cisterna')
@@ -23,10 +24,13 @@ const MAX_QUEUE = Number(process.env.MAX_QUEUE ?? 1000)
 const MAX_THREADS = process.env.MAX_THREADS === undefined ? undefined : Number(process.env.MAX_THREADS)
 /** A JSON body (the password routes) is small. */
 const MAX_JSON_BYTES = 64 << 10
+/** The deadline of the service's own work (the worker file's `invoice`). */
+const INVOICE_TIMEOUT_MS = Number(process.env.INVOICE_TIMEOUT_MS ?? 2_000)
 /** The bounds on what a client may ask for, and each task's deadline. */
 const limits = createLimits(limitsFromEnv(process.env))
 
-const pool = new Pool({ maxQueue: MAX_QUEUE, maxThreads: MAX_THREADS })
+// The service's own CPU work (examples/worker.js) runs on the same pool as the built-in tasks.
+const pool = new Pool({ maxQueue: MAX_QUEUE, maxThreads: MAX_THREADS, filename: path.join(__dirname, 'worker.js') })
 const register = new client.Registry()
 client.collectDefaultMetrics({ register })
 collectMetrics(pool, { register })
@@ -120,6 +124,8 @@ function typedQuery(query) {
 function runTask(res, name, data, transferList) {
   return pool.run(checkTask(limits, name, data), {
     name,
+    // A built-in task, not an export of the pool's worker file.
+    filename: null,
     signal: res.locals.signal,
     timeout: limits.timeouts[name],
     transferList,
@@ -179,6 +185,13 @@ app.post('/password', async (req, res) => {
 app.post('/password/verify', async (req, res) => {
   const { password, hash } = await readJson(req)
   res.json({ ok: await runTask(res, 'verifyPassword', { password, hash }) })
+})
+
+// The worker file's `invoice`: JSON in, totals and HTML out, with the deadline and hang-up
+// stop that every route has.
+app.post('/invoice', async (req, res) => {
+  const body = await readJson(req)
+  res.json(await pool.run(body, { name: 'invoice', signal: res.locals.signal, timeout: INVOICE_TIMEOUT_MS }))
 })
 
 app.get('/metrics', async (_req, res) => {

@@ -1,5 +1,5 @@
 // Worker files' functions as `run` types them from the module's exports.
-import { Pool, move } from '../../index.js'
+import { move, Pool } from '../../index.js'
 
 export function add(data: { a: number; b: number }): number {
   return data.a + data.b
