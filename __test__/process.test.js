@@ -25,6 +25,21 @@ test('an idle pool does not keep the process alive', (t) => {
   t.is(result.stdout.trim(), 'value 6765')
 })
 
+test('JS workers, idle once their tasks are done, do not keep the process alive; while one runs, it does', (t) => {
+  const result = node(
+    [],
+    `
+    const { Pool } = require('.')
+    const pool = new Pool({ maxThreads: 2, filename: require('node:path').resolve('examples/worker.js') })
+    pool.run(20, { name: 'fib' }).then((value) => console.log('value', value))
+    pool.run(30, { name: 'fib' }).then((value) => console.log('value', value))
+  `,
+  )
+  t.false(result.timedOut, 'the process exited by itself')
+  t.is(result.status, 0, result.stderr)
+  t.deepEqual(result.stdout.trim().split('\n').sort(), ['value 6765', 'value 832040'])
+})
+
 test('a pool with tasks in flight keeps the process alive until they finish', (t) => {
   const result = node(
     [],

@@ -65,8 +65,6 @@ class JsWorkers {
       this.#gone(thread, errors.workerExited(`the worker could not start: ${error.message}`, error))
       return
     }
-    // The pool keeps the process alive while tasks are in flight; an idle worker must not.
-    worker.unref()
     const entry = { worker, control, error: undefined }
     this.#byThread.set(thread, entry)
     control.on('message', (message) => this.#onControl(entry, message))
@@ -86,6 +84,9 @@ class JsWorkers {
       if (running == null && entry.error !== undefined) this.#hooks.fault(error)
       this.#hooks.emit('workerDestroy', worker)
     })
+    // The pool keeps the process alive while tasks are in flight; an idle worker must not.
+    // After the listeners: a 'message' listener refs the worker's port again.
+    worker.unref()
     this.#hooks.emit('workerCreate', worker)
   }
 
