@@ -26,6 +26,7 @@ const {
   TASK_HANDED_OVER,
   TASK_REPORTS_PROGRESS,
   TASK_DATA_BY_PORT,
+  TASK_STAGED,
 } = require('./lib/native.js')
 
 /** Inside a JS worker of a pool: what its worker files see of `require('cisterna')`. */
@@ -475,9 +476,24 @@ class Pool extends EventEmitter {
     if (timed) task.timer = setTimeout(() => this.#cancel(id, task, errors.timedOut(timeout)), timeout)
 
     // Primitives cannot change, so they wait for the tick's batch, as a worker file's data,
-    // serialized already, does; an object is read now, so that reusing or changing it after
-    // `run` returns cannot change this task.
-    if (this.#batch.add(id, number, priority, flags, data) || (!task.js && typeof data === 'object' && data !== null)) {
+    // packed already, does; an object is decoded now (staged), so that reusing or changing it
+    // after `run` returns cannot change this task, and its job waits for the batch too.
+    if (!task.js && typeof data === 'object' && data !== null) {
+      let refused
+      try {
+        refused = this.#native.stage(id, number, flags, priority, data)
+      } catch (error) {
+        refused = { error: errors.internal(error) }
+      }
+      if (refused != null) {
+        this.#rejectEarly(task, refused.error ?? errors.fromNative(refused.kind, refused.message))
+        this.#pending.delete(id)
+        return promise
+      }
+      flags |= TASK_STAGED
+      data = undefined
+    }
+    if (this.#batch.add(id, number, priority, flags, data)) {
       this.#flush()
     } else if (!this.#flushQueued) {
       this.#flushQueued = true

@@ -19,7 +19,7 @@ use js_workers::{JsJobs, Packed, Payload};
 use napi::bindgen_prelude::{Array, JsValue, Uint32ArraySlice, Uint8ArraySlice, Unknown};
 use napi::{sys, Env, ValueType};
 use napi_derive::napi;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -58,6 +58,9 @@ pub const TASK_REPORTS_PROGRESS: u8 = 4;
 /// (it has a `transferList`, or was `move`d): the engine carries no data for it.
 #[napi]
 pub const TASK_DATA_BY_PORT: u8 = 8;
+/// `submit`'s flag bit for a task `stage` decoded already: it takes its place in the batch.
+#[napi]
+pub const TASK_STAGED: u8 = 16;
 
 /// Most finished jobs turned into JS values in one `drain()`, so that a flood of results
 /// still lets timers and I/O run between batches; JS sizes the arrays `drain` fills to it.
@@ -208,6 +211,8 @@ pub struct NativePool {
     shutting_down: bool,
     /// `closeDroppingQueued` was called: a task that never ran was refused by the close.
     queue_dropped: bool,
+    /// Jobs `stage` decoded, in order, waiting for their places in the tick's `submit`.
+    staged: VecDeque<Job<TaskResult>>,
     referenced: bool,
 }
 
@@ -269,6 +274,7 @@ impl NativePool {
             in_flight: 0,
             shutting_down: false,
             queue_dropped: false,
+            staged: VecDeque::new(),
             referenced: false,
         })
     }
@@ -296,55 +302,31 @@ impl NativePool {
         let mut rejected = Vec::new();
         let mut jobs = Vec::with_capacity(count);
         let mut payloads = Vec::new();
-        let function_labels = REGISTRY.len()..REGISTRY.len() + self.core.js.function_count();
         for index in 0..count {
             let id = ids[index];
             let flag = flags.and_then(|f| f.get(index).copied()).unwrap_or(0);
-            let mut decoder = Decoder::new(&env, flag & TASK_HANDED_OVER != 0);
-            let label = tasks[index] as usize;
-            let prepared = match (REGISTRY.get(label), data.get::<Unknown>(index as u32)?) {
-                (None, Some(value)) if function_labels.contains(&label) => self
-                    .prepare_js(&mut decoder, value, id, label, flag)
-                    .map(|(work, payload)| {
-                        payloads.push((id, payload));
-                        work
-                    }),
-                (Some(task), Some(value)) => {
-                    let line = JobLine::new(
-                        id,
-                        Arc::clone(&self.core.inbox),
-                        flag & TASK_REPORTS_PROGRESS != 0,
-                    );
-                    (task.prepare)(&mut decoder, value, line)
+            if flag & TASK_STAGED != 0 {
+                // Decoded by `stage` while `run` ran; its place in the batch keeps the order.
+                match self.staged.pop_front() {
+                    Some(job) if job.id == id => jobs.push(job),
+                    _ => rejected.push(reject(
+                        index,
+                        Failure::new(Kind::TaskFailed, "submit: a staged task is missing"),
+                    )),
                 }
-                _ => Err(Failure::invalid_type("no task has that number")),
-            };
-            let work = match prepared {
-                Ok(work) => work,
-                Err(failure) => {
-                    rejected.push(reject(index, failure));
-                    continue;
-                }
-            };
-            let kept = decoder.take_kept();
-            if !kept.is_empty() {
-                self.kept.insert(id, kept);
+                continue;
             }
-            let token = (flag & TASK_CANCELLABLE != 0).then(|| {
-                let token = Arc::new(CancelToken::new());
-                self.tokens.insert(id, Arc::clone(&token));
-                token
-            });
             let priority = priorities
                 .and_then(|p| p.get(index).copied())
                 .unwrap_or(0.0);
-            jobs.push(Job {
-                id,
-                priority,
-                token,
-                label,
-                work,
-            });
+            let value = data.get::<Unknown>(index as u32)?;
+            match self.prepare(&env, id, tasks[index] as usize, flag, priority, value) {
+                Ok((job, payload)) => {
+                    payloads.extend(payload.map(|payload| (id, payload)));
+                    jobs.push(job);
+                }
+                Err(failure) => rejected.push(reject(index, failure)),
+            }
         }
         if !payloads.is_empty() {
             self.core.js.keep_payloads(payloads);
@@ -362,12 +344,9 @@ impl NativePool {
                 .collect()
         };
         for (job, refusal) in &refused {
-            self.tokens.remove(&job.id);
+            self.forget(&env, job.id);
             if self.core.js.is_js(job.label) {
                 self.core.js.forget_payload(job.id);
-            }
-            if let Some(kept) = self.kept.remove(&job.id) {
-                js::release(&env, kept);
             }
             let failure = match refusal {
                 Refusal::QueueFull => Failure::new(
@@ -508,9 +487,13 @@ impl NativePool {
         self.shut_down(&env, Shutdown::CloseDroppingQueued);
     }
 
-    /// Takes no more tasks; queued ones are delivered as not run, running ones cancelled.
+    /// Takes no more tasks; queued ones are delivered as not run, running ones cancelled;
+    /// staged ones, which JS rejects itself, are dropped.
     #[napi(catch_unwind)]
     pub fn destroy(&mut self, env: Env) {
+        for job in std::mem::take(&mut self.staged) {
+            self.forget(&env, job.id);
+        }
         self.shut_down(&env, Shutdown::Destroy);
     }
 
@@ -561,6 +544,90 @@ impl NativePool {
             .iter()
             .map(|times| task_times(times, bounds.as_deref()))
             .collect()
+    }
+
+    /// Decodes an object's data while `run` runs, so that the caller may change it once `run`
+    /// returns; the job waits for the tick's `submit`, where a `TASK_STAGED` entry takes its
+    /// place, so that objects are queued in batches too. A failure to decode is returned.
+    #[napi(catch_unwind)]
+    pub fn stage(
+        &mut self,
+        env: Env,
+        id: u32,
+        task: u32,
+        flags: u8,
+        priority: f64,
+        data: Unknown,
+    ) -> Option<Rejected> {
+        match self.prepare(&env, id, task as usize, flags, priority, Some(data)) {
+            Ok((job, None)) => {
+                self.staged.push_back(job);
+                None
+            }
+            Ok((job, Some(_))) => {
+                self.forget(&env, job.id);
+                Some(reject(
+                    0,
+                    Failure::invalid_type("a worker file's task is not staged"),
+                ))
+            }
+            Err(failure) => Some(reject(0, failure)),
+        }
+    }
+
+    /// One task's data, decoded into a job (and, for a worker file's task, its packed data):
+    /// the references that keep handed-over memory and the cancel token are kept by id.
+    fn prepare(
+        &mut self,
+        env: &Env,
+        id: u32,
+        label: usize,
+        flag: u8,
+        priority: f64,
+        value: Option<Unknown>,
+    ) -> Result<(Job<TaskResult>, Option<Payload>), Failure> {
+        let mut decoder = Decoder::new(env, flag & TASK_HANDED_OVER != 0);
+        let function_labels = REGISTRY.len()..REGISTRY.len() + self.core.js.function_count();
+        let (work, payload) = match (REGISTRY.get(label), value) {
+            (None, Some(value)) if function_labels.contains(&label) => {
+                let (work, payload) = self.prepare_js(&mut decoder, value, id, label, flag)?;
+                (work, Some(payload))
+            }
+            (Some(task), Some(value)) => {
+                let line = JobLine::new(
+                    id,
+                    Arc::clone(&self.core.inbox),
+                    flag & TASK_REPORTS_PROGRESS != 0,
+                );
+                ((task.prepare)(&mut decoder, value, line)?, None)
+            }
+            _ => return Err(Failure::invalid_type("no task has that number")),
+        };
+        let kept = decoder.take_kept();
+        if !kept.is_empty() {
+            self.kept.insert(id, kept);
+        }
+        let token = (flag & TASK_CANCELLABLE != 0).then(|| {
+            let token = Arc::new(CancelToken::new());
+            self.tokens.insert(id, Arc::clone(&token));
+            token
+        });
+        let job = Job {
+            id,
+            priority,
+            token,
+            label,
+            work,
+        };
+        Ok((job, payload))
+    }
+
+    /// Lets go of what was kept for a task that will not be queued.
+    fn forget(&mut self, env: &Env, id: u32) {
+        self.tokens.remove(&id);
+        if let Some(kept) = self.kept.remove(&id) {
+            js::release(env, kept);
+        }
     }
 
     /// A worker file's job: its packed data kept for the worker, and work that hands it
