@@ -22,6 +22,6 @@ const ratios = fs
   .split('\n')
   .map((line) => JSON.parse(line))
   // Rows against another run of cisterna itself (a copy against a hand-over) are not charted.
-  .filter(({ anchorName }) => !/one-at-a-time|handed over/.test(anchorName))
+  .filter(({ anchorName }) => !/one-at-a-time|handed over|run\(n, fib\)|no worker file/.test(anchorName))
 fs.writeFileSync(path.join(__dirname, 'ratios.svg'), chart(ratios))
 console.log(`bench: ${ratios.length} ratios charted in bench/ratios.svg`)
