@@ -16,7 +16,7 @@ use crate::tasks::{Encode, TaskResult};
 use napi::bindgen_prelude::{BufferSlice, Either, Uint32ArraySlice, Unknown};
 use napi::{sys, Env, JsValue, ValueType};
 use napi_derive::napi;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use rustc_hash::FxHashMap;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -408,16 +408,25 @@ impl JsWorker {
         env: &'env Env,
         mut meta: Uint32ArraySlice,
     ) -> napi::Result<Option<Unknown<'env>>> {
-        let Some(jobs) = self.jobs.upgrade() else {
+        let Some((jobs, mut state, meta)) = self.locked(&mut meta) else {
             return Ok(None);
         };
-        // SAFETY: JS memory, written only here, on this worker's thread, while no JS runs.
-        let meta = unsafe { meta.as_mut() };
-        let mut state = self.slot.state.lock();
-        if meta.len() < 3 || state.running.is_some() {
+        if state.running.is_some() {
             return Ok(None);
         }
         jobs.start_next(env, &self.slot, &mut state, meta)
+    }
+
+    /// What `take` and `complete` start from: the pool's JS side, this worker's slot locked,
+    /// and `meta` to write; None when the pool is gone or `meta` is too short.
+    fn locked<'a>(
+        &'a self,
+        meta: &'a mut Uint32ArraySlice,
+    ) -> Option<(Arc<JsJobs>, MutexGuard<'a, SlotState>, &'a mut [u32])> {
+        let jobs = self.jobs.upgrade()?;
+        // SAFETY: JS memory, written only here, on this worker's thread, while no JS runs.
+        let meta = unsafe { meta.as_mut() };
+        (meta.len() >= 3).then(|| (jobs, self.slot.state.lock(), meta))
     }
 
     /// Ends the running job with its packed outcome, then takes the next JS job as `take`
@@ -429,12 +438,9 @@ impl JsWorker {
         outcome: Either<String, &[u8]>,
         mut meta: Uint32ArraySlice,
     ) -> napi::Result<Option<Unknown<'env>>> {
-        let Some(jobs) = self.jobs.upgrade() else {
+        let Some((jobs, mut state, meta)) = self.locked(&mut meta) else {
             return Ok(None);
         };
-        // SAFETY: as in `take`.
-        let meta = unsafe { meta.as_mut() };
-        let mut state = self.slot.state.lock();
         // None: the job was given up on (the worker was abandoned with its pool).
         let Some(job) = state.running.take() else {
             return Ok(None);
@@ -445,9 +451,6 @@ impl JsWorker {
         };
         let result: TaskResult = Ok(Box::new(outcome));
         jobs.relay.finish(job, Outcome::Finished(result));
-        if meta.len() < 3 {
-            return Ok(None);
-        }
         let next = jobs.start_next(env, &self.slot, &mut state, meta)?;
         drop(state);
         // Only while no other worker runs: polling beside one would slow it on a busy CPU.
