@@ -9,21 +9,45 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A JS worker's end of its pool thread (made in `lib/worker.js`). */
+export declare class JsWorker {
+  /**
+   * Worker thread: attaches to pool thread `thread` of the pool `pool_key`; `wake` is
+   * called whenever a job is handed over.
+   */
+  static attach(poolKey: number, thread: number, wake: unknown): JsWorker
+  /** The worker file and export name of a function's label: `[filename, name]`. */
+  function(label: number): Array<string> | null
+  /**
+   * The job handed over, as its packed data, with `[id, label, flags]` in `meta`;
+   * null when there is none (a late wake-up).
+   */
+  take(meta: Uint32Array): unknown | null
+  /**
+   * Ends the running job with its packed outcome, then takes the next JS job as `take`
+   * does; null when the pool thread is given back.
+   */
+  complete(outcome: string | Uint8Array, meta: Uint32Array): unknown | null
+}
+
 export declare class NativePool {
   constructor(config: PoolConfig, wake: unknown)
   /**
    * Queues the first `data.length` tasks of a batch. `tasks` holds each task's number
-   * in `taskNames()`; `flags` holds each task's `TASK_*` bits; `priorities` and `flags`
-   * are null when all are 0.
+   * in `taskNames()`, or a worker file's function's (`addFunction`), whose data is what
+   * `pack` in `lib/outcome.js` made of it; `flags` holds each task's `TASK_*` bits; `priorities`
+   * and `flags` are null when all are 0.
    */
-  submit(ids: Uint32Array, tasks: Uint8Array, priorities: Float64Array | undefined | null, flags: Uint8Array | undefined | null, data: unknown[]): Array<Rejected> | null
+  submit(ids: Uint32Array, tasks: Uint32Array, priorities: Float64Array | undefined | null, flags: Uint8Array | undefined | null, data: unknown[]): Array<Rejected> | null
   /**
    * Cancels a task by id (abort or timeout). True if it had not started: it will
    * never run, and its result arrives as "not run" at the next drain.
    */
   cancel(id: number): boolean
   /**
-   * Main thread, on each wake-up: the finished tasks as `[values, exited, faults]`.
+   * Main thread, on each wake-up: the finished tasks as `[values, exited, faults,
+   * workersWanted, threadsLeft]`, the last two the pool threads that need a JS worker
+   * started and those that left (their workers can go), null when none.
    * Task `i`'s id goes to `ids[i]` and its kind to `kinds[i]`: RESULT_KIND for a result,
    * PART_KIND for a part of the result of a task still running, PROGRESS_KIND for how far
    * it is (a number from 0 to 1), and a failure kind (with the
@@ -41,7 +65,10 @@ export declare class NativePool {
    * the threads exit and `drain` reports `exited`.
    */
   closeDroppingQueued(): void
-  /** Takes no more tasks; queued ones are delivered as not run, running ones cancelled. */
+  /**
+   * Takes no more tasks; queued ones are delivered as not run, running ones cancelled;
+   * staged ones, which JS rejects itself, are dropped.
+   */
   destroy(): void
   /** The numbers of the live threads, in the order they were started. */
   get threads(): Array<number>
@@ -51,10 +78,28 @@ export declare class NativePool {
   /** Every task's times together. */
   times(): TaskTimes
   /**
-   * Each task's times, in the order of `taskNames()`; with `bounds_ms`, each histogram
+   * Each task's times, in the order of `taskNames()`, then each worker file function's
+   * in the order `addFunction` made them known; with `bounds_ms`, each histogram
    * also counts the durations up to each bound.
    */
   timesByTask(boundsMs?: Array<number> | undefined | null): Array<TaskTimes>
+  /**
+   * Decodes an object's data while `run` runs, so that the caller may change it once `run`
+   * returns; the job waits for the tick's `submit`, where a `TASK_STAGED` entry takes its
+   * place, so that objects are queued in batches too. A failure to decode is returned.
+   */
+  stage(id: number, task: number, flags: number, priority: number, data: unknown): Rejected | null
+  /** Makes a worker file's function known: the number `submit` runs it by. */
+  addFunction(filename: string, name: string): number
+  /** The key a JS worker attaches to this pool with. */
+  get poolKey(): number
+  /**
+   * The JS worker of pool thread `thread` is gone: its jobs fail with `message`
+   * (ERR_WORKER_EXITED). The id of the job it was running, if any.
+   */
+  workerGone(thread: number, message: string): number | null
+  /** The pool thread whose JS worker runs job `id`, if one does. */
+  threadRunning(id: number): number | null
 }
 
 /**
@@ -126,6 +171,12 @@ export declare function resultBuilders(): Array<string | undefined | null>
 export declare const TASK_CANCELLABLE: number
 
 /**
+ * `submit`'s flag bit for a worker file's task whose data goes through its worker's port
+ * (it has a `transferList`, or was `move`d): the engine carries no data for it.
+ */
+export declare const TASK_DATA_BY_PORT: number
+
+/**
  * `submit`'s flag bit for a task whose data `run` cloned with the caller's `transferList`
  * moved into it: nothing but the pool can reach its buffers, so they are read in place.
  */
@@ -133,6 +184,9 @@ export declare const TASK_HANDED_OVER: number
 
 /** `submit`'s flag bit for a task whose caller wants its progress (`onProgress`). */
 export declare const TASK_REPORTS_PROGRESS: number
+
+/** `submit`'s flag bit for a task `stage` decoded already: it takes its place in the batch. */
+export declare const TASK_STAGED: number
 
 /** The names of the tasks this build knows, in the order `submit` numbers them. */
 export declare function taskNames(): Array<string>

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.JsWorker = nativeBinding.JsWorker
 module.exports.NativePool = nativeBinding.NativePool
 module.exports.DRAIN_CAPACITY = nativeBinding.DRAIN_CAPACITY
 module.exports.failureKinds = nativeBinding.failureKinds
@@ -843,6 +844,8 @@ module.exports.PROGRESS_KIND = nativeBinding.PROGRESS_KIND
 module.exports.RESULT_KIND = nativeBinding.RESULT_KIND
 module.exports.resultBuilders = nativeBinding.resultBuilders
 module.exports.TASK_CANCELLABLE = nativeBinding.TASK_CANCELLABLE
+module.exports.TASK_DATA_BY_PORT = nativeBinding.TASK_DATA_BY_PORT
 module.exports.TASK_HANDED_OVER = nativeBinding.TASK_HANDED_OVER
 module.exports.TASK_REPORTS_PROGRESS = nativeBinding.TASK_REPORTS_PROGRESS
+module.exports.TASK_STAGED = nativeBinding.TASK_STAGED
 module.exports.taskNames = nativeBinding.taskNames

@@ -2,7 +2,9 @@
 // checks in a project that installed the packed tarballs. Run it from that project.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import { crc32, deflateSync } from 'node:zlib'
 import { Pool } from 'cisterna'
 
@@ -83,4 +85,16 @@ assert.throws(() => collectMetrics(pool), { code: 'ERR_MISSING_PEER' })
 const { createProcessor } = await import('cisterna/bullmq')
 assert.throws(() => createProcessor(pool), { code: 'ERR_MISSING_PEER' })
 await pool.close()
-console.log('cisterna: every task ran from the installed package')
+
+// A worker file, CommonJS and ESM, from the installed package's JS workers.
+// In the project, so that the worker file's require('cisterna') finds the installed package.
+const dir = mkdtempSync(join(process.cwd(), 'workers-'))
+writeFileSync(join(dir, 'worker.cjs'), "module.exports = ({ a, b }) => a + b\nmodule.exports.isWorker = () => require('cisterna').isWorkerThread\n")
+writeFileSync(join(dir, 'worker.mjs'), 'export default async (n) => n * 2\n')
+const files = new Pool({ maxThreads: 2, filename: join(dir, 'worker.cjs') })
+assert.equal(await files.run({ a: 2, b: 3 }), 5)
+assert.equal(await files.run(null, { name: 'isWorker' }), true)
+assert.equal(await files.run(21, { filename: join(dir, 'worker.mjs') }), 42)
+assert.equal(await files.run(10, 'fib'), 55)
+await files.close()
+console.log('cisterna: every task ran from the installed package, and worker files too')

@@ -115,6 +115,19 @@ test('a worker that exits or crashes fails only its task with a code, and is rep
   t.true(created >= destroyed)
 })
 
+test('a worker that throws while it runs no task is the pool’s error event, and is replaced', async (t) => {
+  const pool = poolFor(t, { maxThreads: 1 })
+  const error = new Promise((resolve) => pool.once('error', resolve))
+  // An idle worker keeps no process alive: this test's does, until the error comes.
+  const alive = setInterval(() => {}, 1000)
+  t.is(await pool.run(null, { name: 'throwsAfter' }), 'settled')
+  const thrown = await error
+  clearInterval(alive)
+  t.true(thrown instanceof Error)
+  t.is(thrown.message, 'thrown after the task')
+  t.is(await pool.run({ a: 1, b: 2 }, { name: 'add' }), 3)
+})
+
 test('running out of resourceLimits fails the task with Node’s code, and the pool goes on', async (t) => {
   const pool = poolFor(t, { resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } })
   await t.throwsAsync(pool.run(null, { name: 'hog' }), { code: 'ERR_WORKER_OUT_OF_MEMORY' })
