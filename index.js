@@ -259,6 +259,26 @@ function handOver(data, transferList) {
   return structuredClone(data, { transfer: [...transfer] })
 }
 
+/**
+ * A copy of options that hold only primitives (`{ n: 10 }`, `{ password, cost }`),
+ * which nothing can change: it waits for the tick's batch as a primitive does. Undefined for
+ * anything else (Buffers, nested objects, accessors a copy would not keep): that is decoded
+ * within `run`.
+ */
+function flatCopy(data) {
+  const proto = Object.getPrototypeOf(data)
+  if (proto !== Object.prototype && proto !== null) return undefined
+  const keys = Object.keys(data)
+  if (keys.length > 16 || Object.getOwnPropertyNames(data).length !== keys.length) return undefined
+  const copy = {}
+  for (const key of keys) {
+    const value = data[key]
+    if ((typeof value === 'object' && value !== null) || typeof value === 'function') return undefined
+    copy[key] = value
+  }
+  return copy
+}
+
 /** The `run` calls of one tick, in the typed arrays `NativePool.submit` reads in place. */
 class SubmitBatch {
   constructor() {
@@ -476,9 +496,12 @@ class Pool extends EventEmitter {
     if (timed) task.timer = setTimeout(() => this.#cancel(id, task, errors.timedOut(timeout)), timeout)
 
     // Primitives cannot change, so they wait for the tick's batch, as a worker file's data,
-    // packed already, does; an object is decoded now (staged), so that reusing or changing it
-    // after `run` returns cannot change this task, and its job waits for the batch too.
-    if (!task.js && typeof data === 'object' && data !== null) {
+    // packed already, and a copy of options of primitives do; any other object is decoded
+    // now (staged), so that reusing or changing it after `run` returns cannot change this
+    // task, and its job waits for the batch too.
+    const flat = !task.js && typeof data === 'object' && data !== null ? flatCopy(data) : undefined
+    if (flat !== undefined) data = flat
+    else if (!task.js && typeof data === 'object' && data !== null) {
       let refused
       try {
         refused = this.#native.stage(id, number, flags, priority, data)

@@ -89,7 +89,10 @@ await pool.close()
 // A worker file, CommonJS and ESM, from the installed package's JS workers.
 // In the project, so that the worker file's require('cisterna') finds the installed package.
 const dir = mkdtempSync(join(process.cwd(), 'workers-'))
-writeFileSync(join(dir, 'worker.cjs'), "module.exports = ({ a, b }) => a + b\nmodule.exports.isWorker = () => require('cisterna').isWorkerThread\n")
+writeFileSync(
+  join(dir, 'worker.cjs'),
+  "module.exports = ({ a, b }) => a + b\nmodule.exports.isWorker = () => require('cisterna').isWorkerThread\n",
+)
 writeFileSync(join(dir, 'worker.mjs'), 'export default async (n) => n * 2\n')
 const files = new Pool({ maxThreads: 2, filename: join(dir, 'worker.cjs') })
 assert.equal(await files.run({ a: 2, b: 3 }), 5)
