@@ -289,6 +289,22 @@ test('close waits for running JS tasks and ends every worker; destroy stops a sp
   await t.throwsAsync(spin, { code: 'ERR_POOL_CLOSED' })
 })
 
+test('close({ force: true }) rejects queued JS tasks with ERR_POOL_CLOSED; the running one goes on until it ends', async (t) => {
+  const pool = new Pool({ maxThreads: 1, filename: TASKS })
+  const started = new Promise((resolve) => pool.once('message', resolve))
+  const controller = new AbortController()
+  const running = pool.run('only', { name: 'waitsForAbort', signal: controller.signal })
+  const queued = [1, 2, 3].map((a) => pool.run({ a, b: 1 }, { name: 'add' }))
+  await started
+  const closed = pool.close({ force: true })
+  for (const task of queued) await t.throwsAsync(task, { code: 'ERR_POOL_CLOSED' })
+  await t.throwsAsync(pool.run({ a: 1, b: 1 }, { name: 'add' }), { code: 'ERR_POOL_CLOSED' })
+  controller.abort()
+  await t.throwsAsync(running, { code: 'ERR_ABORTED' })
+  await closed
+  t.is(pool.workers.length, 0)
+})
+
 test('100k mixed JS and native tasks under random aborts: every promise settles once, no worker left', async (t) => {
   const pool = new Pool({ maxThreads: 2, filename: TASKS })
   let created = 0
