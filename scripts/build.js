@@ -8,13 +8,17 @@
 // A build from source is for the machine it runs on: where that is a Linux x64 CPU with the
 // x86-64-v3 features (AVX2, BMI2, FMA: Intel Haswell, AMD Excavator and later), the bundled C
 // libraries are compiled for them. CISTERNA_PORTABLE=1 builds for any x86-64 instead, for a
-// binary that moves to other machines.
+// binary that moves to other machines. CISTERNA_GLIBC=2.17 (Linux, glibc) links against that
+// glibc's symbols, so the binary loads on any glibc since; it needs cargo-zigbuild and zig
+// (pip install ziglang cargo-zigbuild), and is what `npm run package` ships.
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 const { platformSuffix, REQUIREMENTS } = require('../lib/platform.js')
 
 const root = path.join(__dirname, '..')
+/** The Rust target of each platform a glibc floor applies to. */
+const GLIBC_TARGETS = { 'linux-x64-gnu': 'x86_64-unknown-linux-gnu', 'linux-arm64-gnu': 'aarch64-unknown-linux-gnu' }
 const X86_64_V3_FLAGS = ['popcnt', 'avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe', 'xsave']
 
 function cpuFlags() {
@@ -53,6 +57,15 @@ function build({ debug }) {
   }
 
   const args = ['build', '--lib', '--message-format=json-render-diagnostics', ...(debug ? [] : ['--release'])]
+  const glibc = env.CISTERNA_GLIBC
+  if (glibc) {
+    const target = GLIBC_TARGETS[suffix]
+    if (!target) fail(`CISTERNA_GLIBC applies to Linux glibc builds, not to ${suffix}`)
+    if (spawnSync('cargo', ['zigbuild', '--help'], { stdio: 'ignore' }).status !== 0) {
+      fail('CISTERNA_GLIBC needs cargo-zigbuild and zig on PATH (pip install ziglang cargo-zigbuild)')
+    }
+    args.splice(0, 1, 'zigbuild', '--target', `${target}.${glibc}`)
+  }
   const cargo = spawnSync('cargo', args, {
     cwd: root,
     env,

@@ -4,6 +4,9 @@
 //                                          the platform packages a release builds (npm/)
 //   cisterna-<platform>-<version>.tgz      this platform's binary package: a release build
 //                                          for any CPU of its architecture (CISTERNA_PORTABLE)
+//                                          and, on Linux, any glibc since 2.17 (CISTERNA_GLIBC,
+//                                          with cargo-zigbuild and zig: pip install ziglang
+//                                          cargo-zigbuild)
 // Installed together they need no build step; the main one alone builds from source.
 const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -33,15 +36,17 @@ fs.rmSync(dist, { recursive: true, force: true })
 fs.mkdirSync(dist)
 
 // What a release ships runs on every CPU of its architecture: the C libraries are built for
-// the baseline (libjpeg-turbo picks its SIMD at run time), in a build tree of their own.
+// the baseline (libjpeg-turbo picks its SIMD at run time), in a build tree of their own; a
+// Linux glibc build needs nothing newer than glibc 2.17, as napi-rs's own packages.
+const suffix = platformSuffix()
+const floor = suffix?.endsWith('-gnu') ? { CISTERNA_GLIBC: '2.17' } : {}
 execFileSync(process.execPath, [path.join(__dirname, 'build.js')], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, CISTERNA_PORTABLE: '1', CARGO_TARGET_DIR: path.join(root, 'target', 'portable') },
+  env: { ...process.env, ...floor, CISTERNA_PORTABLE: '1', CARGO_TARGET_DIR: path.join(root, 'target', 'portable') },
 })
 
 // This platform's binary package: its npm/ manifest at this version, and the release build.
-const suffix = platformSuffix()
 const binary = `cisterna.${suffix}.node`
 const platformStage = path.join(dist, 'stage', suffix)
 fs.mkdirSync(platformStage, { recursive: true })
