@@ -447,8 +447,9 @@ class Pool extends EventEmitter {
     if (onProgress != null) flags |= TASK_REPORTS_PROGRESS
     let byPort
     if (filename !== null) {
-      // Cloned now, so that changing `data` after `run` cannot change the task, as with
-      // postMessage; what is moved goes through the worker's port when it takes the task.
+      // Packed now, so that changing `data` after `run` cannot change the task, as with
+      // postMessage; what is moved (move(), transferList) is posted through the worker's
+      // port when it takes the task, as Piscina posts it when a worker takes it.
       if (outcome.isMoved(data))
         byPort = { data: data.value, transferList: [...data.transferList, ...(transferList ?? [])] }
       else if (transferList !== undefined) byPort = { data, transferList }
@@ -499,22 +500,24 @@ class Pool extends EventEmitter {
     // packed already, and a copy of options of primitives do; any other object is decoded
     // now (staged), so that reusing or changing it after `run` returns cannot change this
     // task, and its job waits for the batch too.
-    const flat = !task.js && typeof data === 'object' && data !== null ? flatCopy(data) : undefined
-    if (flat !== undefined) data = flat
-    else if (!task.js && typeof data === 'object' && data !== null) {
-      let refused
-      try {
-        refused = this.#native.stage(id, number, flags, priority, data)
-      } catch (error) {
-        refused = { error: errors.internal(error) }
+    if (!task.js && typeof data === 'object' && data !== null) {
+      const flat = flatCopy(data)
+      if (flat !== undefined) data = flat
+      else {
+        let refused
+        try {
+          refused = this.#native.stage(id, number, flags, priority, data)
+        } catch (error) {
+          refused = { error: errors.internal(error) }
+        }
+        if (refused != null) {
+          this.#rejectEarly(task, refused.error ?? errors.fromNative(refused.kind, refused.message))
+          this.#pending.delete(id)
+          return promise
+        }
+        flags |= TASK_STAGED
+        data = undefined
       }
-      if (refused != null) {
-        this.#rejectEarly(task, refused.error ?? errors.fromNative(refused.kind, refused.message))
-        this.#pending.delete(id)
-        return promise
-      }
-      flags |= TASK_STAGED
-      data = undefined
     }
     if (this.#batch.add(id, number, priority, flags, data)) {
       this.#flush()

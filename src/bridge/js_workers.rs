@@ -280,12 +280,9 @@ impl JsJobs {
             };
             let Some(payload) = self.payloads.lock().remove(&job.id) else {
                 // Only a bug could lose it; the job fails rather than hangs.
-                self.relay.finish(
+                self.fail(
                     job,
-                    Outcome::Finished(Err(Failure::new(
-                        Kind::TaskFailed,
-                        "the task's data was lost",
-                    ))),
+                    Failure::new(Kind::TaskFailed, "the task's data was lost"),
                 );
                 continue;
             };
