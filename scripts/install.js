@@ -1,7 +1,10 @@
 'use strict'
 // `npm install`: in a clone, build from source with cargo (quick when nothing changed). As a
-// dependency, use the platform's prebuilt package when it loads, else build from source.
+// dependency, use the platform's prebuilt package when it loads, else build from source. An
+// install for another platform (npm install --os --cpu --libc, say for a container image)
+// builds nothing here: it needs that platform's package, which npm picked by the same flags.
 const path = require('node:path')
+const { installTarget, platformSuffix } = require('../lib/platform.js')
 
 const root = path.join(__dirname, '..')
 const isDependency = root.split(path.sep).includes('node_modules')
@@ -15,7 +18,23 @@ function loads() {
   }
 }
 
-if (!isDependency) {
+/** Whether npm installed `target`'s binary package beside this one. */
+function hasPackageOf(target) {
+  try {
+    require.resolve(`cisterna-${target}/package.json`, { paths: [root] })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const target = installTarget()
+if (target !== platformSuffix()) {
+  if (!hasPackageOf(target)) {
+    console.error(`cisterna: no prebuilt binary for ${target ?? 'that platform'}; install there to build from source`)
+    process.exit(1)
+  }
+} else if (!isDependency) {
   require('./build.js')
 } else if (!loads()) {
   console.log('cisterna: no prebuilt binary loads on this platform; building from source (cargo, release profile)…')
