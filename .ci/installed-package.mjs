@@ -100,4 +100,13 @@ assert.equal(await files.run(null, { name: 'isWorker' }), true)
 assert.equal(await files.run(21, { filename: join(dir, 'worker.mjs') }), 42)
 assert.equal(await files.run(10, 'fib'), 55)
 await files.close()
-console.log('cisterna: every task ran from the installed package, and worker files too')
+
+// The binary that ran is this platform's prebuilt package, not a build from source.
+const { header, sharedObjects } = process.report.getReport()
+const platform = `${process.platform}-${process.arch}-${header.glibcVersionRuntime ? 'gnu' : 'musl'}`
+const loaded = sharedObjects.filter((file) => file.endsWith('.node'))
+assert.deepEqual(
+  loaded.map((file) => file.slice(file.lastIndexOf('node_modules/'))),
+  [`node_modules/cisterna-${platform}/cisterna.${platform}.node`],
+)
+console.log(`cisterna: every task ran from cisterna-${platform} on Node ${process.version}, and worker files too`)
