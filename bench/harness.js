@@ -72,4 +72,7 @@ function report({ name, unit, ours, anchor, anchorName, higherIsBetter, target }
   return ratio
 }
 
-module.exports = { now, percentile, median, sleep, throughput, latencies, medianOf, report }
+/** The benchmarks `npm run bench` runs, in order, each in its own process. */
+const SUITE = ['pool.js', 'js-tasks.js', 'hash.js', 'password.js', 'csv.js', 'resize.js', 'parallel.js']
+
+module.exports = { now, percentile, median, sleep, throughput, latencies, medianOf, report, SUITE }

@@ -8,9 +8,10 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { chart } = require('./chart.js')
+const { SUITE } = require('./harness.js')
 
 const results = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cisterna-bench-')), 'results.jsonl')
-for (const bench of ['pool.js', 'js-tasks.js', 'hash.js', 'password.js', 'csv.js', 'resize.js', 'parallel.js']) {
+for (const bench of SUITE) {
   execFileSync(process.execPath, [path.join(__dirname, bench)], {
     stdio: 'inherit',
     env: { ...process.env, BENCH_RESULTS: results },
