@@ -3,6 +3,12 @@
 //! making JS values, `tasks` the work, `bridge` the napi class that joins them for JS.
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+/// Tasks are decoded on the main thread and freed on a pool thread, results the other way:
+/// mimalloc frees across threads without taking the allocating thread's lock, as glibc's
+/// malloc does, and keeps musl's slow malloc out of the way.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod bridge;
 mod error;
 mod js;
