@@ -36,9 +36,10 @@ export declare class NativePool {
    * Queues the first `data.length` tasks of a batch. `tasks` holds each task's number
    * in `taskNames()`, or a worker file's function's (`addFunction`), whose data is what
    * `pack` in `lib/outcome.js` made of it; `flags` holds each task's `TASK_*` bits; `priorities`
-   * and `flags` are null when all are 0.
+   * and `flags` are null when all are 0; `arena` holds the bytes of `TASK_IN_ARENA` tasks,
+   * one after the other, or is null when there are none.
    */
-  submit(ids: Uint32Array, tasks: Uint32Array, priorities: Float64Array | undefined | null, flags: Uint8Array | undefined | null, data: unknown[]): Array<Rejected> | null
+  submit(ids: Uint32Array, tasks: Uint32Array, priorities: Float64Array | undefined | null, flags: Uint8Array | undefined | null, data: unknown[], arena?: Uint8Array | undefined | null): Array<Rejected> | null
   /**
    * Cancels a task by id (abort or timeout). True if it had not started: it will
    * never run, and its result arrives as "not run" at the next drain.
@@ -182,6 +183,12 @@ export declare const TASK_DATA_BY_PORT: number
  */
 export declare const TASK_HANDED_OVER: number
 
+/**
+ * `submit`'s flag bit for a task whose data is bare bytes JS copied into the batch's arena,
+ * after the bytes of the tasks before it; its entry in `data` is their length.
+ */
+export declare const TASK_IN_ARENA: number
+
 /** `submit`'s flag bit for a task whose caller wants its progress (`onProgress`). */
 export declare const TASK_REPORTS_PROGRESS: number
 
@@ -190,6 +197,12 @@ export declare const TASK_STAGED: number
 
 /** The names of the tasks this build knows, in the order `submit` numbers them. */
 export declare function taskNames(): Array<string>
+
+/**
+ * Per task, in the order of `taskNames()`: whether its data may be bare bytes that JS
+ * copies into the batch's arena (`TASK_IN_ARENA`).
+ */
+export declare function tasksReadingBytes(): Array<boolean>
 
 /** One task's times on the threads. */
 export interface TaskTimes {

@@ -18,6 +18,7 @@ const {
   NativePool,
   taskNames,
   resultBuilders,
+  tasksReadingBytes,
   PART_KIND,
   PROGRESS_KIND,
   RESULT_KIND,
@@ -27,6 +28,7 @@ const {
   TASK_REPORTS_PROGRESS,
   TASK_DATA_BY_PORT,
   TASK_STAGED,
+  TASK_IN_ARENA,
 } = require('./lib/native.js')
 
 /** Inside a JS worker of a pool: what its worker files see of `require('cisterna')`. */
@@ -41,10 +43,20 @@ const TASK_NUMBER = new Map(TASKS.map((name, number) => [name, number]))
  */
 const RESULT_BUILDERS = resultBuilders().map((builder) => (builder == null ? undefined : BUILDERS[builder]))
 
+/** By task number, whether its data may be bare bytes, which a batch carries in its arena. */
+const READS_BYTES = tasksReadingBytes()
+
 /** Ids wrap below 2³⁰ so they stay small integers in V8. */
 const MAX_ID = 0x3fffffff
 /** A batch this large is submitted at once, so threads start before the loop that fills it ends. */
 const BATCH_CAPACITY = 4096
+/**
+ * A Buffer up to this size, as a task's bare bytes, is copied into the batch's arena of
+ * ARENA_BYTES and queued with the batch: no native call of its own. A larger one is copied
+ * natively within `run`, where the copy costs more than the call.
+ */
+const ARENA_TASK_BYTES = 4096
+const ARENA_BYTES = 1024 * 1024
 /** The data of a worker file's task whose data goes through the port. */
 const EMPTY_PAYLOAD = Buffer.alloc(0)
 /** setTimeout's limit; a longer timeout is as good as none. */
@@ -279,6 +291,11 @@ function flatCopy(data) {
   return copy
 }
 
+/** Whether `data` is bytes small enough for a batch's arena (an empty view may be detached: decoded natively). */
+function fitsArena(data) {
+  return data instanceof Uint8Array && data.byteLength > 0 && data.byteLength <= ARENA_TASK_BYTES
+}
+
 /** The `run` calls of one tick, in the typed arrays `NativePool.submit` reads in place. */
 class SubmitBatch {
   constructor() {
@@ -295,6 +312,21 @@ class SubmitBatch {
     this.data = []
     this.hasPriority = false
     this.hasFlags = false
+    this.arenaUsed = 0
+  }
+
+  /** Whether `length` more bytes fit in the arena. */
+  fits(length) {
+    return this.arenaUsed + length <= ARENA_BYTES
+  }
+
+  /** Copies `bytes` into the arena after those before them; returns their length, the task's entry in `data`. */
+  copyIn(bytes) {
+    // Made on first use: most pools never see bare bytes.
+    this.arena ??= new Uint8Array(ARENA_BYTES)
+    this.arena.set(bytes, this.arenaUsed)
+    this.arenaUsed += bytes.byteLength
+    return bytes.byteLength
   }
 
   get count() {
@@ -497,13 +529,18 @@ class Pool extends EventEmitter {
     if (timed) task.timer = setTimeout(() => this.#cancel(id, task, errors.timedOut(timeout)), timeout)
 
     // Primitives cannot change, so they wait for the tick's batch, as a worker file's data,
-    // packed already, and a copy of options of primitives do; any other object is decoded
+    // packed already, and a copy of options of primitives do; so does a copy of a small
+    // Buffer a task reads as bare bytes, in the batch's arena. Any other object is decoded
     // now (staged), so that reusing or changing it after `run` returns cannot change this
     // task, and its job waits for the batch too.
     if (!task.js && typeof data === 'object' && data !== null) {
       const flat = flatCopy(data)
       if (flat !== undefined) data = flat
-      else {
+      else if (READS_BYTES[number] && (flags & TASK_HANDED_OVER) === 0 && fitsArena(data)) {
+        if (!this.#batch.fits(data.byteLength)) this.#flush()
+        data = this.#batch.copyIn(data)
+        flags |= TASK_IN_ARENA
+      } else {
         let refused
         try {
           refused = this.#native.stage(id, number, flags, priority, data)
@@ -718,6 +755,7 @@ class Pool extends EventEmitter {
         batch.hasPriority ? batch.priorities : null,
         batch.hasFlags ? batch.flags : null,
         data,
+        batch.arenaUsed > 0 ? batch.arena : null,
       )
     } catch (error) {
       // Nothing of the batch was queued: every one of its tasks fails with the reason.

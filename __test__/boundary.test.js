@@ -5,7 +5,7 @@
 
 const test = require('ava')
 const { Pool } = require('..')
-const { NativePool, DRAIN_CAPACITY } = require('../lib/native.js')
+const { NativePool, DRAIN_CAPACITY, TASK_IN_ARENA, taskNames } = require('../lib/native.js')
 
 const HOSTILE_NUMBERS = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, 1e308, 2 ** 53]
 
@@ -66,7 +66,21 @@ test('the constructor takes any number in its config without aborting', async (t
 test('submit, cancel, drain and timesByTask take hostile batches and arguments without aborting', async (t) => {
   const native = nativePool({ maxThreads: 2, minThreads: 0, idleTimeout: 1000, maxQueue: 100, niceIncrement: 0 })
   const fib = 0
+  const hash = taskNames().indexOf('hash')
+  const inArena = (task, lengths, arena) =>
+    native.submit(
+      Uint32Array.from(lengths, (_, i) => 40 + i),
+      new Uint32Array(lengths.length).fill(task),
+      null,
+      new Uint8Array(lengths.length).fill(TASK_IN_ARENA),
+      lengths,
+      arena,
+    )
   const calls = {
+    'bytes past the arena': () => inArena(hash, [8, 2 ** 32 - 1, 5000], new Uint8Array(16)),
+    'arena bytes for a task that reads none': () => inArena(fib, [4], new Uint8Array(16)),
+    'arena bytes without an arena': () => inArena(hash, [4], null),
+    'arena lengths that are no numbers': () => inArena(hash, ['4', -1, HOSTILE_NUMBERS], new Uint8Array(16)),
     'arrays shorter than the data': () => native.submit(new Uint32Array(1), new Uint8Array(1), null, null, [1, 2]),
     'a task number past the registry': () => native.submit(Uint32Array.of(1), Uint8Array.of(255), null, null, [1]),
     'hostile priorities': () =>

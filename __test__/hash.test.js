@@ -181,3 +181,36 @@ test('an options object reused right after run does not change the queued task',
   t.is(await first, crypto.createHash('sha1').update('first').digest('hex'))
   t.is(await second, crypto.createHash('sha1').update('second').digest('hex'))
 })
+
+test('small Buffers of one tick, past the batch arena: each digest is of its bytes when run was called', async (t) => {
+  const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex')
+  const runs = []
+  const expected = []
+  // 1500 KiB of small inputs in one tick: more than one batch's arena holds.
+  for (let index = 0; index < 1500; index++) {
+    const input = bytes(1 + (index % 1024), index)
+    expected.push(sha256(input))
+    runs.push(pool.run(input, 'hash'))
+    input.fill(index & 0xff) // the caller reuses its Buffer at once
+  }
+  // Views with an offset, other typed arrays' bytes, shared memory, the arena's edge and past it.
+  const backing = bytes(8192, 99)
+  const edge = [
+    backing.subarray(3, 1003),
+    new Uint8Array(backing.buffer, backing.byteOffset + 17, 4096),
+    backing.subarray(0, 4097),
+    Buffer.alloc(0),
+    new Uint8Array(new SharedArrayBuffer(2048)).fill(7),
+  ]
+  for (const input of edge) {
+    expected.push(sha256(input))
+    runs.push(pool.run(input, 'hash'))
+  }
+  // Other tasks between them keep their places and their own data.
+  const fib = pool.run(40, 'fib')
+  const sha1Options = pool.run({ data: backing.subarray(0, 100), algorithm: 'sha1' }, 'hash')
+  backing.fill(0)
+  t.deepEqual(await Promise.all(runs), expected)
+  t.is(await fib, 102334155)
+  t.is(await sha1Options, crypto.createHash('sha1').update(bytes(8192, 99).subarray(0, 100)).digest('hex'))
+})

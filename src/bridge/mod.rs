@@ -8,7 +8,7 @@ mod js_workers;
 mod wakeup;
 
 use crate::error::{Failure, Kind};
-use crate::js::{self, Decoder};
+use crate::js::{self, Decoder, Owned};
 use crate::pool::{
     panic_message, CancelToken, CancelledWhile, Config, Ctx, Engine, Job, LabelTimes, Outcome,
     Refusal, Relayed, Shutdown, Timing, Work,
@@ -61,6 +61,10 @@ pub const TASK_DATA_BY_PORT: u8 = 8;
 /// `submit`'s flag bit for a task `stage` decoded already: it takes its place in the batch.
 #[napi]
 pub const TASK_STAGED: u8 = 16;
+/// `submit`'s flag bit for a task whose data is bare bytes JS copied into the batch's arena,
+/// after the bytes of the tasks before it; its entry in `data` is their length.
+#[napi]
+pub const TASK_IN_ARENA: u8 = 32;
 
 /// Most finished jobs turned into JS values in one `drain()`, so that a flood of results
 /// still lets timers and I/O run between batches; JS sizes the arrays `drain` fills to it.
@@ -282,7 +286,11 @@ impl NativePool {
     /// Queues the first `data.length` tasks of a batch. `tasks` holds each task's number
     /// in `taskNames()`, or a worker file's function's (`addFunction`), whose data is what
     /// `pack` in `lib/outcome.js` made of it; `flags` holds each task's `TASK_*` bits; `priorities`
-    /// and `flags` are null when all are 0.
+    /// and `flags` are null when all are 0; `arena` holds the bytes of `TASK_IN_ARENA` tasks,
+    /// one after the other, or is null when there are none.
+    // The batch's arrays as JS keeps them, each read in place: an object holding them would
+    // cost property reads on every submit.
+    #[allow(clippy::too_many_arguments)]
     #[napi(catch_unwind)]
     pub fn submit(
         &mut self,
@@ -292,6 +300,7 @@ impl NativePool {
         priorities: Option<&[f64]>,
         flags: Option<&[u8]>,
         data: Array,
+        arena: Option<&[u8]>,
     ) -> napi::Result<Option<Vec<Rejected>>> {
         let count = data.len() as usize;
         if ids.len() < count || tasks.len() < count {
@@ -302,6 +311,7 @@ impl NativePool {
         let mut rejected = Vec::new();
         let mut jobs = Vec::with_capacity(count);
         let mut payloads = Vec::new();
+        let mut arena_read: usize = 0;
         for index in 0..count {
             let id = ids[index];
             let flag = flags.and_then(|f| f.get(index).copied()).unwrap_or(0);
@@ -319,6 +329,25 @@ impl NativePool {
             let priority = priorities
                 .and_then(|p| p.get(index).copied())
                 .unwrap_or(0.0);
+            if flag & TASK_IN_ARENA != 0 {
+                let length = data.get::<u32>(index as u32)?.unwrap_or(0) as usize;
+                let end = arena_read.saturating_add(length);
+                let bytes = arena.and_then(|arena| arena.get(arena_read..end));
+                arena_read = end;
+                match bytes
+                    .and_then(|bytes| self.prepare_bytes(id, tasks[index], flag, priority, bytes))
+                {
+                    Some(job) => jobs.push(job),
+                    None => rejected.push(reject(
+                        index,
+                        Failure::new(
+                            Kind::TaskFailed,
+                            "submit: a task's bytes are not in the arena",
+                        ),
+                    )),
+                }
+                continue;
+            }
             let value = data.get::<Unknown>(index as u32)?;
             match self.prepare(&env, id, tasks[index] as usize, flag, priority, value) {
                 Ok((job, payload)) => {
@@ -607,19 +636,49 @@ impl NativePool {
         if !kept.is_empty() {
             self.kept.insert(id, kept);
         }
+        Ok((self.job(id, label, flag, priority, work), payload))
+    }
+
+    /// A task of bare bytes from the batch's arena, as a job: None when its task reads none.
+    fn prepare_bytes(
+        &mut self,
+        id: u32,
+        label: u32,
+        flag: u8,
+        priority: f64,
+        bytes: &[u8],
+    ) -> Option<Job<TaskResult>> {
+        let task = REGISTRY.get(label as usize)?;
+        let line = JobLine::new(
+            id,
+            Arc::clone(&self.core.inbox),
+            flag & TASK_REPORTS_PROGRESS != 0,
+        );
+        let work = (task.prepare_bytes)(Owned::copy_of(bytes), line)?;
+        Some(self.job(id, label as usize, flag, priority, work))
+    }
+
+    /// The engine's job for a task's work, with a cancel token kept by id when it can be cancelled.
+    fn job(
+        &mut self,
+        id: u32,
+        label: usize,
+        flag: u8,
+        priority: f64,
+        work: Work<TaskResult>,
+    ) -> Job<TaskResult> {
         let token = (flag & TASK_CANCELLABLE != 0).then(|| {
             let token = Arc::new(CancelToken::new());
             self.tokens.insert(id, Arc::clone(&token));
             token
         });
-        let job = Job {
+        Job {
             id,
             priority,
             token,
             label,
             work,
-        };
-        Ok((job, payload))
+        }
     }
 
     /// Lets go of what was kept for a task that will not be queued.
@@ -758,6 +817,13 @@ pub fn task_names() -> Vec<&'static str> {
 #[napi(catch_unwind)]
 pub fn result_builders() -> Vec<Option<&'static str>> {
     REGISTRY.iter().map(|task| task.result_builder).collect()
+}
+
+/// Per task, in the order of `taskNames()`: whether its data may be bare bytes that JS
+/// copies into the batch's arena (`TASK_IN_ARENA`).
+#[napi(catch_unwind)]
+pub fn tasks_reading_bytes() -> Vec<bool> {
+    REGISTRY.iter().map(|task| task.reads_bytes).collect()
 }
 
 /// A failure kind as JS makes its error.

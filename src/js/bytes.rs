@@ -21,30 +21,32 @@ const MAX_SPARE: usize = 256 << 20;
 /// Buffers of finished copies, oldest first, waiting for the next big copy.
 static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
-/// A copy of `bytes` the pool owns, in a spare buffer when one fits.
-fn copied(bytes: &[u8]) -> Owned {
-    if bytes.len() >= REUSED_FROM {
-        let mut spare = SPARE.lock();
-        // The smallest that fits, and not more than twice the size: a huge spare is kept
-        // for a huge input.
-        let fit = (spare.iter().enumerate())
-            .filter(|(_, buffer)| (bytes.len()..=2 * bytes.len()).contains(&buffer.capacity()))
-            .min_by_key(|(_, buffer)| buffer.capacity())
-            .map(|(at, _)| at);
-        if let Some(at) = fit {
-            let mut buffer = spare.remove(at);
-            drop(spare);
-            buffer.clear();
-            buffer.extend_from_slice(bytes);
-            return Owned(buffer);
-        }
-    }
-    Owned(bytes.to_vec())
-}
-
 /// Bytes the pool owns (a copy of the caller's, or a string's UTF-8); a big buffer goes
 /// back to the spares when the task is done.
 pub struct Owned(pub Vec<u8>);
+
+impl Owned {
+    /// A copy of `bytes` the pool owns, in a spare buffer when one fits.
+    pub fn copy_of(bytes: &[u8]) -> Owned {
+        if bytes.len() >= REUSED_FROM {
+            let mut spare = SPARE.lock();
+            // The smallest that fits, and not more than twice the size: a huge spare is kept
+            // for a huge input.
+            let fit = (spare.iter().enumerate())
+                .filter(|(_, buffer)| (bytes.len()..=2 * bytes.len()).contains(&buffer.capacity()))
+                .min_by_key(|(_, buffer)| buffer.capacity())
+                .map(|(at, _)| at);
+            if let Some(at) = fit {
+                let mut buffer = spare.remove(at);
+                drop(spare);
+                buffer.clear();
+                buffer.extend_from_slice(bytes);
+                return Owned(buffer);
+            }
+        }
+        Owned(bytes.to_vec())
+    }
+}
 
 impl Drop for Owned {
     fn drop(&mut self) {
@@ -183,7 +185,7 @@ impl<'env> Decoder<'env> {
             if !self.handed_over {
                 let copy = match len {
                     0 => Owned(Vec::new()),
-                    _ => copied(std::slice::from_raw_parts(data as *const u8, len)),
+                    _ => Owned::copy_of(std::slice::from_raw_parts(data as *const u8, len)),
                 };
                 return Ok(Some(Bytes::Owned(copy)));
             }

@@ -6,9 +6,7 @@ pub mod args;
 mod bytes;
 
 pub(crate) use bytes::release;
-#[cfg(test)]
-pub(crate) use bytes::Owned;
-pub use bytes::{Bytes, Decoder};
+pub use bytes::{Bytes, Decoder, Owned};
 
 use napi::bindgen_prelude::{ToNapiValue, Unknown};
 use napi::{check_status, sys, Env, ValueType};

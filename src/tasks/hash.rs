@@ -6,7 +6,7 @@ mod blake3_parts;
 use super::files::{self, Source};
 use super::{Context, Task};
 use crate::error::Failure;
-use crate::js::{args, ascii_to_js, buffer_copy_to_js, Bytes, Decoder};
+use crate::js::{args, ascii_to_js, buffer_copy_to_js, Bytes, Decoder, Owned};
 use crate::pool::Ctx;
 use base64::Engine as _;
 use hmac::{Mac, SimpleHmac};
@@ -70,6 +70,18 @@ pub struct HashInput {
     key: Option<Bytes>,
 }
 
+impl HashInput {
+    /// `run(bytes, 'hash')`: the defaults of `{ data }`.
+    fn sha256_hex(bytes: Bytes) -> HashInput {
+        HashInput {
+            data: Source::Bytes(bytes),
+            algorithm: Algorithm::Sha256,
+            encoding: Encoding::Hex,
+            key: None,
+        }
+    }
+}
+
 /// The digest as the caller asked for it, encoded on the pool's thread: the main thread
 /// only copies it into a JS value.
 pub enum HashOutput {
@@ -84,14 +96,12 @@ impl Task for Hash {
     type Input = HashInput;
     type Output = HashOutput;
 
+    const FROM_BYTES: Option<fn(Owned) -> HashInput> =
+        Some(|bytes| HashInput::sha256_hex(Bytes::Owned(bytes)));
+
     fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<HashInput, Failure> {
         if let Some(bytes) = decoder.bytes_or_string(&data)? {
-            return Ok(HashInput {
-                data: Source::Bytes(bytes),
-                algorithm: Algorithm::Sha256,
-                encoding: Encoding::Hex,
-                key: None,
-            });
+            return Ok(HashInput::sha256_hex(bytes));
         }
         let options = args::object(&data).ok_or_else(|| {
             Failure::invalid_type(format!(

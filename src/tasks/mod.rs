@@ -10,7 +10,7 @@ mod password;
 mod resize;
 
 use crate::error::Failure;
-use crate::js::Decoder;
+use crate::js::{Decoder, Owned};
 use crate::pool::{Ctx, Work};
 use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env};
@@ -27,6 +27,11 @@ pub trait Task {
     /// through the decoder, which copies it, or reads it in place when it was handed over
     /// (and keeps it alive until the result is drained).
     fn decode(decoder: &mut Decoder, data: Unknown<'_>) -> Result<Self::Input, Failure>;
+
+    /// For a task whose data may be bare bytes (a Buffer): the input those bytes decode to.
+    /// JS then copies a small Buffer into the batch's arena with the tick's other tasks,
+    /// instead of a native call of its own to decode it.
+    const FROM_BYTES: Option<fn(Owned) -> Self::Input> = None;
 
     /// Any thread: the work. Long loops check `ctx.cancelled()` and report
     /// `ctx.progress()`. A task whose result is slow to build in JS may send it in pieces
@@ -94,20 +99,26 @@ impl<'a> std::ops::Deref for Context<'a> {
 
 /// Main thread: a task's data, decoded, and the line it will have, as work for the engine.
 pub type Prepare<L> = fn(&mut Decoder, Unknown<'_>, L) -> Result<Work<TaskResult>, Failure>;
+/// Main thread: a task's bare bytes, and its line, as work; None for a task without `FROM_BYTES`.
+pub type PrepareBytes<L> = fn(Owned, L) -> Option<Work<TaskResult>>;
 
 /// One task as the bridge sees it, for the bridge's kind of line: its name, its JS result
-/// builder, and how to turn JS data into work.
+/// builder, and how to turn JS data (or bare bytes, where it reads them) into work.
 pub struct Registered<L> {
     pub name: &'static str,
     pub result_builder: Option<&'static str>,
+    pub reads_bytes: bool,
     pub prepare: Prepare<L>,
+    pub prepare_bytes: PrepareBytes<L>,
 }
 
 const fn register<T: Task + 'static, L: Line + 'static>() -> Registered<L> {
     Registered {
         name: T::NAME,
         result_builder: T::RESULT_BUILDER,
+        reads_bytes: T::FROM_BYTES.is_some(),
         prepare: prepare::<T, L>,
+        prepare_bytes: prepare_bytes::<T, L>,
     }
 }
 
@@ -116,12 +127,22 @@ fn prepare<T: Task + 'static, L: Line + 'static>(
     data: Unknown<'_>,
     line: L,
 ) -> Result<Work<TaskResult>, Failure> {
-    let input = T::decode(decoder, data)?;
+    Ok(work::<T, L>(T::decode(decoder, data)?, line))
+}
+
+fn prepare_bytes<T: Task + 'static, L: Line + 'static>(
+    bytes: Owned,
+    line: L,
+) -> Option<Work<TaskResult>> {
+    T::FROM_BYTES.map(|from_bytes| work::<T, L>(from_bytes(bytes), line))
+}
+
+fn work<T: Task + 'static, L: Line + 'static>(input: T::Input, line: L) -> Work<TaskResult> {
     // The line lives in the work's own box: no allocation of its own per task.
-    Ok(Box::new(move |ctx: &Ctx| {
+    Box::new(move |ctx: &Ctx| {
         T::run(input, &Context::new(ctx, &line))
             .map(|output| Box::new(Output::<T>(output)) as Box<dyn Encode>)
-    }))
+    })
 }
 
 /// Declares `registry`, with the tasks listed once: their count follows from the list.
