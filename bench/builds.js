@@ -5,6 +5,8 @@
 // prebuilt a release ships (`npm run package`: any CPU of the architecture, glibc 2.17). Each
 // figure is a ratio against its anchor in the same process, so the two columns compare
 // through the anchor, and the last column is the portable build's ratio over the other's.
+// Each build in turn is put where binding.js loads it (NAPI_RS_NATIVE_LIBRARY_PATH would
+// redirect every napi-rs addon, the anchors' too); this machine's is put back at the end.
 //
 //   node bench/builds.js [<this machine's .node> <portable .node>]
 const { execFileSync } = require('node:child_process')
@@ -26,18 +28,30 @@ function packedBinary() {
   return path.join(scratch, 'package', `cisterna.${platform}.node`)
 }
 
-const builds = {
-  'this machine': path.resolve(process.argv[2] ?? path.join(root, `cisterna.${platformSuffix()}.node`)),
-  portable: path.resolve(process.argv[3] ?? packedBinary()),
-}
+const loaded = path.join(root, `cisterna.${platformSuffix()}.node`)
+const kept = path.join(scratch, 'this-machine.node')
+fs.copyFileSync(path.resolve(process.argv[2] ?? loaded), kept)
+const builds = { 'this machine': kept, portable: path.resolve(process.argv[3] ?? packedBinary()) }
 const results = Object.fromEntries(Object.keys(builds).map((build) => [build, path.join(scratch, `${build}.jsonl`)]))
+
+/** Puts `binary` where binding.js loads it: a fresh file, as a running process may map the old one. */
+function use(binary) {
+  fs.rmSync(loaded, { force: true })
+  fs.copyFileSync(binary, loaded)
+}
+process.on('exit', () => {
+  use(kept)
+  fs.rmSync(scratch, { recursive: true, force: true })
+})
+process.on('SIGINT', () => process.exit(130))
 
 for (const bench of SUITE) {
   for (const [build, binary] of Object.entries(builds)) {
-    console.log(`\n== ${bench} with the ${build} build (${binary})`)
+    console.log(`\n== ${bench} with the ${build} build`)
+    use(binary)
     execFileSync(process.execPath, [path.join(__dirname, bench)], {
       stdio: 'inherit',
-      env: { ...process.env, BENCH_RESULTS: results[build], NAPI_RS_NATIVE_LIBRARY_PATH: binary },
+      env: { ...process.env, BENCH_RESULTS: results[build] },
     })
   }
 }
@@ -61,4 +75,3 @@ for (const [figure, ratio] of native) {
     `${figure.padEnd(80)} ${ratio.toFixed(2).padStart(11)}× ${other.toFixed(2).padStart(9)}× ${change.toFixed(2).padStart(9)}×${flag}`,
   )
 }
-fs.rmSync(scratch, { recursive: true, force: true })
