@@ -11,6 +11,21 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_eager_commit` in mimalloc 2's `mi_option_e` (mimalloc.h), which libmimalloc-sys
+/// does not name.
+const MI_OPTION_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 3;
+
+/// Segments committed as they are used, not at once: eager commit lets the kernel back the
+/// addon's first allocations with transparent huge pages, 2 MiB of resident memory for a few
+/// KiB used. Set when the addon is loaded, before mimalloc's own constructor (priority 101)
+/// makes its first segment; it only writes mimalloc's static table of options.
+#[ctor::ctor(unsafe, priority = 100)]
+fn lazy_commit() {
+    // SAFETY: writes one entry of mimalloc's statically initialised options, which needs no
+    // C runtime and no initialised allocator.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_EAGER_COMMIT, 0) };
+}
+
 pub mod bridge;
 mod error;
 mod js;
