@@ -5,16 +5,20 @@
 // prebuilt a release ships (`npm run package`: any CPU of the architecture, glibc 2.17). Each
 // figure is a ratio against its anchor in the same process, so the two columns compare
 // through the anchor, and the last column is the portable build's ratio over the other's.
+// A virtual machine's speed drifts over minutes, so the two take turns ROUNDS times per
+// benchmark, and each column is the median of its rounds.
 // Each build in turn is put where binding.js loads it (NAPI_RS_NATIVE_LIBRARY_PATH would
 // redirect every napi-rs addon, the anchors' too); this machine's is put back at the end.
 //
-//   node bench/builds.js [<this machine's .node> <portable .node>]
+//   node bench/builds.js [<this machine's .node> <portable .node>]      ROUNDS=3 by default
 const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { platformSuffix } = require('../lib/platform.js')
-const { SUITE } = require('./harness.js')
+const { median, SUITE } = require('./harness.js')
+
+const ROUNDS = Number(process.env.ROUNDS ?? 3)
 
 const root = path.join(__dirname, '..')
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cisterna-builds-'))
@@ -46,25 +50,28 @@ process.on('exit', () => {
 process.on('SIGINT', () => process.exit(130))
 
 for (const bench of SUITE) {
-  for (const [build, binary] of Object.entries(builds)) {
-    console.log(`\n== ${bench} with the ${build} build`)
-    use(binary)
-    execFileSync(process.execPath, [path.join(__dirname, bench)], {
-      stdio: 'inherit',
-      env: { ...process.env, BENCH_RESULTS: results[build] },
-    })
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [build, binary] of Object.entries(builds)) {
+      console.log(`\n== ${bench} with the ${build} build, round ${round} of ${ROUNDS}`)
+      use(binary)
+      execFileSync(process.execPath, [path.join(__dirname, bench)], {
+        stdio: 'inherit',
+        env: { ...process.env, BENCH_RESULTS: results[build] },
+      })
+    }
   }
 }
 
-const read = (file) =>
-  new Map(
-    fs
-      .readFileSync(file, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line))
-      .map(({ name, anchorName, ratio }) => [`${name} vs ${anchorName}`, ratio]),
-  )
+/** Each figure's median ratio over the rounds. */
+function read(file) {
+  const rounds = new Map()
+  for (const line of fs.readFileSync(file, 'utf8').trim().split('\n')) {
+    const { name, anchorName, ratio } = JSON.parse(line)
+    const figure = `${name} vs ${anchorName}`
+    rounds.set(figure, [...(rounds.get(figure) ?? []), ratio])
+  }
+  return new Map([...rounds].map(([figure, ratios]) => [figure, median(ratios)]))
+}
 const [native, portable] = Object.values(results).map(read)
 console.log(`\n${'figure'.padEnd(80)} this machine   portable   portable / this machine`)
 for (const [figure, ratio] of native) {
