@@ -161,6 +161,9 @@ test('a timeout rejects a running task with ERR_TIMEOUT and stops its work', asy
 test('a timeout rejects a queued task too', async (t) => {
   const pool = new Pool({ maxThreads: 1, minThreads: 1 })
   const blocker = hold(pool)
+  // Queued behind the blocker only once the thread runs it: on a loaded machine the thread
+  // may take longer than the timeout to start.
+  while (pool.queueSize > 0) await new Promise((resolve) => setTimeout(resolve, 1))
   await t.throwsAsync(pool.run(5, { name: 'fib', timeout: 20 }), codeOf('ERR_TIMEOUT'))
   t.is(pool.queueSize, 0)
   blocker.release()
